@@ -1,0 +1,30 @@
+namespace CustomerData.Contracts.Lake;
+
+/// <summary>An object in the lake: its key relative to the root, size and last write.</summary>
+public sealed record LakeObject(string Key, long Size, DateTimeOffset LastModified);
+
+/// <summary>
+/// The lake, on S3 or in a local folder: one abstraction, two backends.
+/// Keys are relative to the root and use '/'.
+/// </summary>
+public interface ILakeStorage
+{
+    /// <summary>The root as DuckDB and people see it: <c>s3://bucket/prefix</c> or an absolute folder path.</summary>
+    string RootUri { get; }
+
+    /// <summary>
+    /// Publishes <paramref name="content"/> at <paramref name="key"/> atomically for readers:
+    /// they see the old object or the new one, never a partial one (local: temp file, fsync,
+    /// rename; S3: one PUT of the final key). Replaces an existing object.
+    /// </summary>
+    Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
+
+    /// <summary>The whole object, or null when there is none.</summary>
+    Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Every object whose key starts with <paramref name="prefix"/>, in key order.</summary>
+    Task<IReadOnlyList<LakeObject>> ListAsync(string prefix, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes the object; no error when it is already gone.</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken = default);
+}

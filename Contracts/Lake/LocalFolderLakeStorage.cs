@@ -1,0 +1,86 @@
+namespace CustomerData.Contracts.Lake;
+
+/// <summary>A lake in a local folder. Publishing writes a hidden temp file beside the target, flushes it to disk and renames it over the target.</summary>
+public sealed class LocalFolderLakeStorage : ILakeStorage
+{
+    private const string TempSuffix = ".tmp";
+    private readonly string _root;
+
+    public LocalFolderLakeStorage(string root)
+    {
+        _root = Path.GetFullPath(root);
+        Directory.CreateDirectory(_root);
+    }
+
+    public string RootUri => _root;
+
+    public async Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        var target = PathOf(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        // A leading dot keeps readers' globs (*.parquet) off the file while it is written.
+        var temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}{TempSuffix}");
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await stream.WriteAsync(content, cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, target, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    public async Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var path = PathOf(key);
+        try
+        {
+            return await File.ReadAllBytesAsync(path, cancellationToken);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public Task<IReadOnlyList<LakeObject>> ListAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        // Start from the deepest folder the prefix names, then filter by the full prefix.
+        var slash = prefix.LastIndexOf('/');
+        var folder = slash < 0 ? _root : PathOf(prefix[..slash]);
+        if (!Directory.Exists(folder)) return Task.FromResult<IReadOnlyList<LakeObject>>([]);
+        var result = new List<LakeObject>();
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+        {
+            var name = Path.GetFileName(file);
+            if (name.StartsWith('.') && name.EndsWith(TempSuffix, StringComparison.Ordinal)) continue;
+            var key = Path.GetRelativePath(_root, file).Replace(Path.DirectorySeparatorChar, '/');
+            if (!key.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            var info = new FileInfo(file);
+            result.Add(new LakeObject(key, info.Length, info.LastWriteTimeUtc));
+        }
+        result.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return Task.FromResult<IReadOnlyList<LakeObject>>(result);
+    }
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        File.Delete(PathOf(key));
+        return Task.CompletedTask;
+    }
+
+    private string PathOf(string key)
+    {
+        if (key.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(key))
+        {
+            throw new ArgumentException($"Lake key '{key}' must be relative and must not climb out of the lake root.", nameof(key));
+        }
+        return Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar));
+    }
+}

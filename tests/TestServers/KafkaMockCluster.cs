@@ -1,0 +1,60 @@
+using Confluent.Kafka;
+
+namespace CustomerData.TestServers;
+
+/// <summary>
+/// librdkafka's built-in mock cluster: a real Kafka-protocol broker set on ephemeral loopback ports,
+/// reachable from other processes through <see cref="BootstrapServers"/>. It lives as long as this
+/// object (inside this process), auto-creates topics on first use and has no CreateTopics call.
+/// </summary>
+public sealed class KafkaMockCluster : IDisposable
+{
+    private readonly IProducer<byte[], byte[]> _host;
+
+    private KafkaMockCluster(IProducer<byte[], byte[]> host, string bootstrapServers)
+    {
+        _host = host;
+        BootstrapServers = bootstrapServers;
+    }
+
+    public string BootstrapServers { get; }
+
+    public static KafkaMockCluster Start(int brokers = 1)
+    {
+        var config = new ProducerConfig();
+        config.Set("test.mock.num.brokers", brokers.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var host = new ProducerBuilder<byte[], byte[]>(config).Build();
+        using var admin = new DependentAdminClientBuilder(host.Handle).Build();
+        var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
+        if (metadata.Brokers.Count == 0)
+        {
+            host.Dispose();
+            throw new InvalidOperationException("The librdkafka mock cluster reported no broker.");
+        }
+        var bootstrap = string.Join(",", metadata.Brokers.Select(b => $"{b.Host}:{b.Port}"));
+        return new KafkaMockCluster(host, bootstrap);
+    }
+
+    /// <summary>
+    /// Makes sure <paramref name="topic"/> exists (the mock creates it on a producer's metadata request)
+    /// and returns its partition count.
+    /// </summary>
+    public int EnsureTopic(string topic)
+    {
+        using var admin = new DependentAdminClientBuilder(_host.Handle).Build();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(5));
+            var t = metadata.Topics.FirstOrDefault(x => x.Topic == topic);
+            if (t is not null && t.Error.Code == ErrorCode.NoError && t.Partitions.Count > 0) return t.Partitions.Count;
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"Topic {topic} was not created by the mock cluster: {t?.Error}");
+            }
+            Thread.Sleep(100);
+        }
+    }
+
+    public void Dispose() => _host.Dispose();
+}
