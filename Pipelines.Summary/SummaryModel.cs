@@ -26,11 +26,12 @@ public static class RejectReasons
         [InvalidTimestamp, MissingCustomerId, UnknownCustomer, MissingProductId, UnknownProduct, NonPositiveQty, NonPositiveAmount, AmountMismatch, DuplicateTxnId];
 }
 
-/// <summary>What a cycle or rebuild did.</summary>
+/// <summary>What a cycle or rebuild did. <see cref="RowsRead"/>: new rows above the offset; <see cref="TransactionsAggregated"/>: every row of the recomputed days.</summary>
 public sealed record CycleResult(
     long OffsetBefore,
     long OffsetAfter,
     long RowsRead,
+    long TransactionsAggregated,
     int DaysRewritten,
     int DaysDeleted,
     long Rejected,

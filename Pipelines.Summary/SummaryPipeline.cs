@@ -101,14 +101,15 @@ public sealed class SummaryPipeline(
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         telemetry.CycleDuration.Record(seconds);
         activity?.SetTag("summary.rows_read", result.RowsRead);
+        activity?.SetTag("summary.transactions_aggregated", result.TransactionsAggregated);
         activity?.SetTag("summary.days_rewritten", result.DaysRewritten);
         activity?.SetTag("summary.days_deleted", result.DaysDeleted);
         activity?.SetTag("summary.rejects", result.Rejected);
         activity?.SetTag("summary.offset.before", result.OffsetBefore);
         activity?.SetTag("summary.offset.after", result.OffsetAfter);
         logger.LogInformation(
-            "Summary cycle done in {Seconds:F3} s: {RowsRead} rows read, {DaysRewritten} days rewritten, {DaysDeleted} deleted, {Rejected} rejected, offset {OffsetBefore} -> {OffsetAfter}",
-            seconds, result.RowsRead, result.DaysRewritten, result.DaysDeleted, result.Rejected, result.OffsetBefore, result.OffsetAfter);
+            "Summary cycle done in {Seconds:F3} s: {RowsRead} new rows, {TransactionsAggregated} transactions aggregated, {DaysRewritten} days rewritten, {DaysDeleted} deleted, {Rejected} rejected, offset {OffsetBefore} -> {OffsetAfter}",
+            seconds, result.RowsRead, result.TransactionsAggregated, result.DaysRewritten, result.DaysDeleted, result.Rejected, result.OffsetBefore, result.OffsetAfter);
     }
 
     /// <param name="Runs">Runs of consecutive days to recompute.</param>
@@ -230,9 +231,9 @@ public sealed class SummaryPipeline(
         if (BeforeOffsetCommit is { } hook) await hook(cancellationToken);
         var stored = newOffset > offset ? await _offsets.AdvanceAsync(connection, newOffset, cancellationToken: cancellationToken) : offset;
 
-        telemetry.RowsRead.Add(rows);
+        telemetry.RowsRead.Add(scan.Count);
         telemetry.DaysRewritten.Add(daysRewritten);
-        return new CycleResult(offset, stored, rows, (int)daysRewritten, (int)daysDeleted, rejected, byReason, pending, expired);
+        return new CycleResult(offset, stored, scan.Count, rows, (int)daysRewritten, (int)daysDeleted, rejected, byReason, pending, expired);
     }
 
     private (long Offset, long PendingIds, long ExpiredIds) Advance(long offset, NewTxnScan scan)
