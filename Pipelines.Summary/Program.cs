@@ -19,8 +19,8 @@ builder.AddServiceDefaults();
 builder.Services.AddOptions<SummaryOptions>()
     .BindConfiguration(SummaryOptions.SectionName)
     .Configure(o => { if (command.Interval is { } interval) o.Interval = interval; })
-    .Validate(o => o.Interval > TimeSpan.Zero && o.GracePeriod >= TimeSpan.Zero && o.DaysPerQuery > 0 && o.WriteParallelism > 0 && o.MaxAttempts > 0,
-        "Summary: Interval, DaysPerQuery, WriteParallelism and MaxAttempts must be positive, GracePeriod not negative.")
+    .Validate(o => o.Interval > TimeSpan.Zero && o.GracePeriod >= TimeSpan.Zero && o.WriteParallelism > 0 && o.MaxAttempts > 0,
+        "Summary: Interval, WriteParallelism and MaxAttempts must be positive, GracePeriod not negative.")
     .ValidateOnStart();
 var connectionName = builder.Configuration.GetSection(SummaryOptions.SectionName).Get<SummaryOptions>()?.ConnectionName ?? new SummaryOptions().ConnectionName;
 builder.AddMySqlDataSource(connectionName);

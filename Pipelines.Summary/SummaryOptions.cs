@@ -30,9 +30,6 @@ public sealed class SummaryOptions
     /// <summary>Attempts of a <c>--once</c> or <c>--rebuild</c> run before it gives up (exit code 1).</summary>
     public int MaxAttempts { get; set; } = 5;
 
-    /// <summary>Consecutive days aggregated by one MySQL query.</summary>
-    public int DaysPerQuery { get; set; } = 64;
-
     /// <summary>Partitions written to the lake at once.</summary>
     public int WriteParallelism { get; set; } = 4;
 

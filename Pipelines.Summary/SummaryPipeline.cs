@@ -142,27 +142,35 @@ public sealed class SummaryPipeline(
         }
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var channel = Channel.CreateBounded<DayWork>(new BoundedChannelOptions(Math.Max(8, _options.DaysPerQuery * 2)) { SingleWriter = true });
+        var channel = Channel.CreateBounded<DayWork>(new BoundedChannelOptions(64) { SingleWriter = true });
         var producer = Task.Run(async () =>
         {
             try
             {
                 var done = 0;
-                foreach (var chunk in plan.Runs.SelectMany(r => Chunks(r, _options.DaysPerQuery)))
+                MySqlConnection? details = null;
+                try
                 {
-                    var aggregates = await SummarySource.AggregateRangeAsync(connection, chunk.First, chunk.Last, cts.Token);
-                    var rejectedIds = aggregates.SelectMany(a => a.Rejected).ToList();
-                    var details = rejectedIds.Count == 0
-                        ? []
-                        : (await SummarySource.RejectedDetailsAsync(connection, rejectedIds, cts.Token)).ToDictionary(d => d.TxnId);
-                    foreach (var a in aggregates)
+                    foreach (var run in plan.Runs)
                     {
-                        var rejects = a.Rejected.Select(x => details[x.TxnId]).OrderBy(x => x.TxnId).ToList();
-                        Interlocked.Add(ref rows, a.Summaries.Sum(s => s.TxnCount) + rejects.Count);
-                        await channel.Writer.WriteAsync(new DayWork(a.Day, a.Summaries, rejects), cts.Token);
+                        await foreach (var a in SummarySource.AggregateRangeAsync(connection, run.First, run.Last, cts.Token))
+                        {
+                            var rejects = new List<RejectedTxn>();
+                            if (a.Rejected.Count > 0)
+                            {
+                                // The range reader holds the main connection; details come over a second one.
+                                details ??= await SummarySource.OpenAsync(dataSource, cts.Token);
+                                rejects = [.. (await SummarySource.RejectedDetailsAsync(details, a.Rejected, cts.Token)).OrderBy(x => x.TxnId)];
+                            }
+                            Interlocked.Add(ref rows, a.Summaries.Sum(s => s.TxnCount) + rejects.Count);
+                            await channel.Writer.WriteAsync(new DayWork(a.Day, a.Summaries, rejects), cts.Token);
+                            if (++done % 100 == 0 || done == totalDays) progress?.Report(new RebuildProgress(done, totalDays, Interlocked.Read(ref rows), clock.Elapsed));
+                        }
                     }
-                    done += aggregates.Count;
-                    progress?.Report(new RebuildProgress(done, totalDays, Interlocked.Read(ref rows), clock.Elapsed));
+                }
+                finally
+                {
+                    if (details is not null) await details.DisposeAsync();
                 }
                 channel.Writer.Complete();
             }
@@ -345,14 +353,5 @@ public sealed class SummaryPipeline(
             else runs.Add((d, d));
         }
         return runs;
-    }
-
-    private static IEnumerable<(DateOnly First, DateOnly Last)> Chunks((DateOnly First, DateOnly Last) run, int daysPerQuery)
-    {
-        for (var first = run.First; first <= run.Last; first = first.AddDays(daysPerQuery))
-        {
-            var last = first.AddDays(daysPerQuery - 1);
-            yield return (first, last < run.Last ? last : run.Last);
-        }
     }
 }

@@ -144,7 +144,7 @@ public sealed class TestBed : IAsyncDisposable
 
     public SummaryPipeline Pipeline(ILakeStorage lake, TimeProvider? time = null, Action<SummaryOptions>? configure = null, ILogger<SummaryPipeline>? logger = null)
     {
-        var options = new SummaryOptions { GracePeriod = TimeSpan.FromSeconds(30), DaysPerQuery = 7 };
+        var options = new SummaryOptions { GracePeriod = TimeSpan.FromSeconds(30) };
         configure?.Invoke(options);
         return new SummaryPipeline(DataSource, lake, Options.Create(options), Telemetry, logger ?? NullLogger<SummaryPipeline>.Instance, time);
     }
