@@ -79,7 +79,7 @@ public sealed class SummaryPipeline(
         await using var connection = await SummarySource.OpenAsync(dataSource, cancellationToken);
         var offset = await _offsets.ReadAsync(connection, cancellationToken: cancellationToken);
         // Taken before any day is aggregated: every id it returns is then included in the recomputed days.
-        var scan = await SummarySource.ScanNewAsync(connection, offset, cancellationToken);
+        var scan = await SummarySource.ScanNewAsync(connection, offset, withDays: from is not null, cancellationToken);
         var range = await SummarySource.DayRangeAsync(connection, cancellationToken);
 
         var days = new SortedSet<DateOnly>();

@@ -113,7 +113,33 @@ public static class SummarySource
 
     /// <summary>Rows above <paramref name="offset"/>: count, max id, oldest timestamp and days, in one statement; the ids too when they are not contiguous.</summary>
     public static async Task<NewTxnScan> ScanNewAsync(MySqlConnection connection, long offset, CancellationToken cancellationToken)
+        => await ScanNewAsync(connection, offset, withDays: true, cancellationToken);
+
+    /// <param name="withDays">False for a full rebuild, which recomputes every day anyway: only count, max id and (on a gap) the ids are read, skipping a grouped pass over the table.</param>
+    public static async Task<NewTxnScan> ScanNewAsync(MySqlConnection connection, long offset, bool withDays, CancellationToken cancellationToken)
     {
+        if (!withDays)
+        {
+            long total, max;
+            await using (var countCommand = new MySqlCommand("SELECT COUNT(*), COALESCE(MAX(txn_id), @offset) FROM transactions WHERE txn_id > @offset", connection))
+            {
+                countCommand.Parameters.AddWithValue("@offset", offset);
+                await using var reader = await countCommand.ExecuteReaderAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                total = reader.GetInt64(0);
+                max = reader.GetInt64(1);
+            }
+            if (total == max - offset) return new NewTxnScan(total, max, null, [], null, false);
+            var all = new List<long>((int)Math.Min(total + 16, 10_000_000));
+            await using var idsCommand = new MySqlCommand("SELECT txn_id FROM transactions WHERE txn_id > @offset ORDER BY txn_id", connection);
+            idsCommand.Parameters.AddWithValue("@offset", offset);
+            await using (var reader = await idsCommand.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken)) all.Add(reader.GetInt64(0));
+            }
+            return new NewTxnScan(all.Count, all.Count == 0 ? offset : all[^1], null, [], all, false);
+        }
+
         long count = 0, maxId = offset;
         DateTime? oldest = null;
         var days = new SortedSet<DateOnly>();
