@@ -6,7 +6,10 @@ public readonly record struct DailySummary(int CustomerId, decimal TotalAmount, 
 /// <summary>A transaction kept out of the summaries, with the first check it failed.</summary>
 public sealed record RejectedTxn(long TxnId, int? CustomerId, int? ProductId, int? Qty, decimal? Amount, string? TxnTimestamp, string Reason);
 
-/// <summary>The Pipeline B input checks of SPEC section 5, in the order they are applied (a row gets the first that fails).</summary>
+/// <summary>
+/// The Pipeline B input checks of SPEC section 5, in the order they are applied (a row gets the first that fails).
+/// "txn_id present and unique" has no reason: the primary key of <c>transactions</c> guarantees it.
+/// </summary>
 public static class RejectReasons
 {
     /// <summary>txn_timestamp NULL or the zero timestamp: the row has no UTC day.</summary>
@@ -19,11 +22,9 @@ public static class RejectReasons
     public const string NonPositiveAmount = "non_positive_amount";
     /// <summary>amount differs from qty × the product's price.</summary>
     public const string AmountMismatch = "amount_mismatch";
-    /// <summary>txn_id seen twice in one read (the primary key rules it out; the check guards a changed schema).</summary>
-    public const string DuplicateTxnId = "duplicate_txn_id";
 
     public static readonly IReadOnlyList<string> All =
-        [InvalidTimestamp, MissingCustomerId, UnknownCustomer, MissingProductId, UnknownProduct, NonPositiveQty, NonPositiveAmount, AmountMismatch, DuplicateTxnId];
+        [InvalidTimestamp, MissingCustomerId, UnknownCustomer, MissingProductId, UnknownProduct, NonPositiveQty, NonPositiveAmount, AmountMismatch];
 }
 
 /// <summary>What a cycle or rebuild did. <see cref="RowsRead"/>: new rows above the offset; <see cref="TransactionsAggregated"/>: every row of the recomputed days.</summary>

@@ -141,7 +141,55 @@ public sealed class SummaryModesTests(MariaDbFixture mariaDb, S3rverFixture s3)
         Assert.True(failed == 1, failedOutput);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunExecutableAsync(string[] args, string connectionString, string lakeRoot, CancellationToken ct)
+    [Fact]
+    public async Task The_executable_runs_continuously_with_health_endpoints_and_picks_up_new_rows()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var bed = await BedAsync("local");
+        await bed.InsertAsync(bed.RandomValid(50, Day0, 2, seed: 11), ct);
+        var lake = (LocalFolderLakeStorage)bed.NewLake();
+        var port = ServerProcess.FreeTcpPort();
+        var psi = Executable(["--interval", "0.3", "--urls", $"http://127.0.0.1:{port}"], bed.ConnectionString, lake.RootUri);
+        using var process = Process.Start(psi)!;
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+            await WaitUntilAsync(async () => await bed.OffsetAsync(ct: ct) == 50, output, ct);
+            await bed.InsertAsync(bed.RandomValid(10, Day0.AddDays(5), 1, seed: 12), ct);
+            await WaitUntilAsync(async () => await bed.OffsetAsync(ct: ct) == 60, output, ct);
+            var health = await http.GetAsync("/health", ct);
+            var alive = await http.GetAsync("/alive", ct);
+
+            Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.OK, alive.StatusCode);
+            Assert.Equal(3, (await lake.ListAsync(LakeLayout.SummaryTable + "/", ct)).Count);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, System.Text.StringBuilder output, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                lock (output) throw new TimeoutException("Condition not met within 60 s. Output:\n" + output);
+            }
+            await Task.Delay(100, ct);
+        }
+    }
+
+    private static ProcessStartInfo Executable(string[] args, string connectionString, string lakeRoot)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Pipelines.Summary.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
@@ -150,7 +198,12 @@ public sealed class SummaryModesTests(MariaDbFixture mariaDb, S3rverFixture s3)
         psi.Environment["ConnectionStrings__customerdb"] = connectionString;
         psi.Environment["Lake__Root"] = lakeRoot;
         psi.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "";
-        using var process = Process.Start(psi)!;
+        return psi;
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunExecutableAsync(string[] args, string connectionString, string lakeRoot, CancellationToken ct)
+    {
+        using var process = Process.Start(Executable(args, connectionString, lakeRoot))!;
         var stdout = process.StandardOutput.ReadToEndAsync(ct);
         var stderr = process.StandardError.ReadToEndAsync(ct);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
