@@ -156,11 +156,11 @@ public sealed class SummaryPipeline(
                         await foreach (var a in SummarySource.AggregateRangeAsync(connection, run.First, run.Last, cts.Token))
                         {
                             var rejects = new List<RejectedTxn>();
-                            if (a.Rejected.Count > 0)
+                            if (a.RejectedCount > 0)
                             {
-                                // The range reader holds the main connection; details come over a second one.
+                                // The range reader holds the main connection; the day's rejected rows come over a second one.
                                 details ??= await SummarySource.OpenAsync(dataSource, cts.Token);
-                                rejects = [.. (await SummarySource.RejectedDetailsAsync(details, a.Rejected, cts.Token)).OrderBy(x => x.TxnId)];
+                                rejects = await SummarySource.RejectedOnDayAsync(details, a.Day, cts.Token);
                             }
                             Interlocked.Add(ref rows, a.Summaries.Sum(s => s.TxnCount) + rejects.Count);
                             await channel.Writer.WriteAsync(new DayWork(a.Day, a.Summaries, rejects), cts.Token);

@@ -10,8 +10,11 @@ public sealed record NewTxnScan(long Count, long MaxId, DateTime? OldestTimestam
     public bool IsContiguousFrom(long offset) => Count == MaxId - offset;
 }
 
-/// <summary>One day of a range query: its summaries (sorted by customer_id) and the ids rejected on it.</summary>
-public sealed record DayAggregate(DateOnly Day, List<DailySummary> Summaries, List<(long TxnId, string Reason)> Rejected);
+/// <summary>One day of a range query: its summaries (sorted by customer_id) and how many rows failed a check.</summary>
+public sealed record DayAggregate(DateOnly Day, List<DailySummary> Summaries)
+{
+    public long RejectedCount { get; set; }
+}
 
 /// <summary>
 /// Pipeline B's MySQL side. Every connection runs in UTC so DATE(txn_timestamp) is the UTC day.
@@ -44,21 +47,29 @@ public static class SummarySource
 
     /// <summary>
     /// The aggregation and checks for the UTC days in [@from, @to): one row per (day, customer, reason, category)
-    /// with the category's row count, amount, items and distinct products; rejected rows (reason not NULL)
-    /// come as one group per reason with their ids. Sorted so each (day, customer) is contiguous.
+    /// with the row count, amount, items and distinct products; groups with a reason are rejected rows (only
+    /// counted here; <see cref="RejectedOnDayQuery"/> lists them). Sorted so each (day, customer) is contiguous.
     /// </summary>
     public const string RangeQuery = $"""
-        SELECT DATE(t.txn_timestamp) AS d, t.customer_id,
-          {ReasonExpression} AS reason,
-          CASE WHEN ({ReasonExpression}) IS NULL THEN {CategoryExpression} ELSE '' END AS cat,
-          COUNT(*) AS n, SUM(t.amount) AS amt, SUM(t.qty) AS items, COUNT(DISTINCT t.product_id) AS dp,
-          GROUP_CONCAT(CASE WHEN ({ReasonExpression}) IS NOT NULL THEN t.txn_id END) AS ids
+        SELECT DATE(t.txn_timestamp) AS d, t.customer_id, {ReasonExpression} AS reason, {CategoryExpression} AS cat,
+          COUNT(*) AS n, SUM(t.amount) AS amt, SUM(t.qty) AS items, COUNT(DISTINCT t.product_id) AS dp
         FROM transactions t
         LEFT JOIN customers c ON c.customer_id = t.customer_id
         LEFT JOIN products p ON p.product_id = t.product_id
         WHERE t.txn_timestamp >= @from AND t.txn_timestamp < @to
         GROUP BY d, t.customer_id, reason, cat
         ORDER BY d, t.customer_id, reason, cat
+        """;
+
+    /// <summary>The rejected rows of one day with their reason (rare: only run for days whose aggregation found some).</summary>
+    public const string RejectedOnDayQuery = $"""
+        SELECT t.txn_id, t.customer_id, t.product_id, t.qty, CAST(t.amount AS CHAR), CAST(t.txn_timestamp AS CHAR), {ReasonExpression} AS reason
+        FROM transactions t
+        LEFT JOIN customers c ON c.customer_id = t.customer_id
+        LEFT JOIN products p ON p.product_id = t.product_id
+        WHERE t.txn_timestamp >= @from AND t.txn_timestamp < @to
+        HAVING reason IS NOT NULL
+        ORDER BY t.txn_id
         """;
 
     /// <summary>The same GROUP BY without the checks (valid data assumed): the benchmark's baseline.</summary>
@@ -100,7 +111,7 @@ public static class SummarySource
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         try
         {
-            await using var command = new MySqlCommand("SET time_zone = '+00:00', SESSION group_concat_max_len = 4294967295", connection);
+            await using var command = new MySqlCommand("SET time_zone = '+00:00', SESSION group_concat_max_len = 1048576", connection);
             await command.ExecuteNonQueryAsync(cancellationToken);
             return connection;
         }
@@ -224,17 +235,13 @@ public static class SummarySource
                     yield return current;
                 }
                 // Days of the range without any row still count: their partitions must go.
-                for (; next < day; next = next.AddDays(1)) yield return new DayAggregate(next, [], []);
-                current = new DayAggregate(day, [], []);
+                for (; next < day; next = next.AddDays(1)) yield return new DayAggregate(next, []);
+                current = new DayAggregate(day, []);
                 next = day.AddDays(1);
             }
             if (!reader.IsDBNull(2))
             {
-                var reason = reader.GetString(2);
-                foreach (var id in reader.GetString(8).Split(','))
-                {
-                    current.Rejected.Add((long.Parse(id, CultureInfo.InvariantCulture), reason));
-                }
+                current.RejectedCount += reader.GetInt64(4);
                 continue;
             }
             fold.Add(current.Summaries, reader.GetInt32(1), reader.GetString(3), reader.GetInt64(4), reader.GetDecimal(5), reader.GetDecimal(6), reader.GetInt64(7));
@@ -244,7 +251,18 @@ public static class SummarySource
             fold.Flush(current.Summaries);
             yield return current;
         }
-        for (; next <= last; next = next.AddDays(1)) yield return new DayAggregate(next, [], []);
+        for (; next <= last; next = next.AddDays(1)) yield return new DayAggregate(next, []);
+    }
+
+    public static async Task<List<RejectedTxn>> RejectedOnDayAsync(MySqlConnection connection, DateOnly day, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand(RejectedOnDayQuery, connection);
+        command.Parameters.AddWithValue("@from", day.ToDateTime(TimeOnly.MinValue));
+        command.Parameters.AddWithValue("@to", day.AddDays(1).ToDateTime(TimeOnly.MinValue));
+        var result = new List<RejectedTxn>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) result.Add(ReadRejected(reader, reader.GetString(6)));
+        return result;
     }
 
     /// <summary>Rows without a valid timestamp with ids in [<paramref name="firstId"/>, <paramref name="lastId"/>].</summary>
@@ -272,21 +290,19 @@ public static class SummarySource
                 "SELECT txn_id, customer_id, product_id, qty, CAST(amount AS CHAR), CAST(txn_timestamp AS CHAR) FROM transactions " +
                 $"WHERE txn_id IN ({string.Join(',', chunk)}) ORDER BY txn_id", connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var id = reader.GetInt64(0);
-                result.Add(new RejectedTxn(
-                    id,
-                    reader.IsDBNull(1) ? null : reader.GetInt32(1),
-                    reader.IsDBNull(2) ? null : reader.GetInt32(2),
-                    reader.IsDBNull(3) ? null : reader.GetInt32(3),
-                    reader.IsDBNull(4) ? null : decimal.Parse(reader.GetString(4), CultureInfo.InvariantCulture),
-                    reader.IsDBNull(5) ? null : reader.GetString(5),
-                    reasons[id]));
-            }
+            while (await reader.ReadAsync(cancellationToken)) result.Add(ReadRejected(reader, reasons[reader.GetInt64(0)]));
         }
         return result;
     }
+
+    private static RejectedTxn ReadRejected(MySqlDataReader reader, string reason) => new(
+        reader.GetInt64(0),
+        reader.IsDBNull(1) ? null : reader.GetInt32(1),
+        reader.IsDBNull(2) ? null : reader.GetInt32(2),
+        reader.IsDBNull(3) ? null : reader.GetInt32(3),
+        reader.IsDBNull(4) ? null : decimal.Parse(reader.GetString(4), CultureInfo.InvariantCulture),
+        reader.IsDBNull(5) ? null : reader.GetString(5),
+        reason);
 
     /// <summary>The highest txn_id in the source (for the lag metric).</summary>
     public static async Task<long> MaxTxnIdAsync(MySqlConnection connection, CancellationToken cancellationToken)
