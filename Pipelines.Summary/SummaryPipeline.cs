@@ -62,7 +62,7 @@ public sealed class SummaryPipeline(
         var scan = await SummarySource.ScanNewAsync(connection, offset, cancellationToken);
         telemetry.SetLag(scan.Count, scan.OldestTimestampUtc is { } oldest ? Math.Max(0, (_time.GetUtcNow().UtcDateTime - oldest).TotalSeconds) : 0);
 
-        var plan = new Plan(Runs(scan.Days), null, null);
+        var plan = new Plan(Runs(scan.Days), null, AllUndated: false);
         var result = await ExecuteAsync(connection, offset, scan, plan, null, cancellationToken);
         Finish(activity, result, started);
         return result;
@@ -113,16 +113,16 @@ public sealed class SummaryPipeline(
     }
 
     /// <param name="Runs">Runs of consecutive days to recompute.</param>
-    /// <param name="StaleFrom">When set (rebuild), existing partitions on or after this day that were not rewritten are deleted; <see cref="DateOnly.MinValue"/> = all.</param>
-    /// <param name="AllUndated">Rewrite every undated-rejects block (full rebuild) instead of those above the offset.</param>
-    private sealed record Plan(IReadOnlyList<(DateOnly First, DateOnly Last)> Runs, DateOnly? StaleFrom, bool? AllUndated);
+    /// <param name="StaleFrom">Rebuild with --from: existing partitions on or after this day that were not rewritten are deleted.</param>
+    /// <param name="AllUndated">Full rebuild: every partition not rewritten is deleted and every undated-rejects block rewritten (not only those above the offset).</param>
+    private sealed record Plan(IReadOnlyList<(DateOnly First, DateOnly Last)> Runs, DateOnly? StaleFrom, bool AllUndated);
 
     private sealed record DayWork(DateOnly Day, List<DailySummary> Summaries, List<RejectedTxn> Rejects);
 
     private async Task<CycleResult> ExecuteAsync(MySqlConnection connection, long offset, NewTxnScan scan, Plan plan, IProgress<RebuildProgress>? progress, CancellationToken cancellationToken)
     {
         var totalDays = plan.Runs.Sum(r => r.Last.DayNumber - r.First.DayNumber + 1);
-        var existing = totalDays == 0 && !scan.HasUndated && plan.StaleFrom is null
+        var existing = totalDays == 0 && !scan.HasUndated && plan.StaleFrom is null && !plan.AllUndated
             ? new HashSet<string>()
             : (await lake.ListAsync(LakeLayout.SummaryTable + "/", cancellationToken))
                 .Concat(await lake.ListAsync(LakeLayout.SummaryRejects + "/", cancellationToken))
@@ -199,9 +199,9 @@ public sealed class SummaryPipeline(
         }
 
         // Rows without a valid timestamp have no day: their rejects report lives in txn_id blocks.
-        if (plan.AllUndated == true || scan.HasUndated)
+        if (plan.AllUndated || scan.HasUndated)
         {
-            var blocks = await UndatedBlocksAsync(connection, plan.AllUndated == true ? 0 : offset, cancellationToken);
+            var blocks = await UndatedBlocksAsync(connection, plan.AllUndated ? 0 : offset, cancellationToken);
             foreach (var block in blocks)
             {
                 var ids = await SummarySource.UndatedIdsAsync(connection, block * UndatedBlockSize, (block + 1) * UndatedBlockSize - 1, cancellationToken);
@@ -214,9 +214,9 @@ public sealed class SummaryPipeline(
             }
         }
 
-        if (plan.StaleFrom is { } staleFrom || plan.AllUndated == true)
+        if (plan.StaleFrom is not null || plan.AllUndated)
         {
-            foreach (var key in existing.Where(k => !written.ContainsKey(k) && IsStale(k, plan.StaleFrom, plan.AllUndated == true)))
+            foreach (var key in existing.Where(k => !written.ContainsKey(k) && IsStale(k, plan.StaleFrom, plan.AllUndated)))
             {
                 await lake.DeleteAsync(key, cancellationToken);
                 if (key.StartsWith(LakeLayout.SummaryTable + "/", StringComparison.Ordinal)) daysDeleted++;
