@@ -26,6 +26,9 @@ public sealed class SummaryTelemetry : IDisposable
         _meter.CreateObservableGauge("summary.lag.seconds", () => Volatile.Read(ref _lagSeconds), "s", "Age of the oldest transaction above the stored offset at the last cycle start.");
     }
 
+    /// <summary>This instance's meter (tests listen to it alone).</summary>
+    internal Meter Meter => _meter;
+
     public Counter<long> RowsRead { get; }
     public Counter<long> DaysRewritten { get; }
     public Counter<long> Rejects { get; }

@@ -100,7 +100,8 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
         await using var bed = await BedAsync("local");
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var lake = bed.NewLake();
-        var pipeline = bed.Pipeline(lake, time);
+        var log = new ListLogger<SummaryPipeline>();
+        var pipeline = bed.Pipeline(lake, time, logger: log);
         var day = Day0.ToDateTime(new TimeOnly(10, 0));
         // Ids 1-3 and 5-6 are visible; 4 is still "open" (it commits later with a lower id).
         await bed.InsertAsync([bed.Valid(1, 1, 1, day, 1), bed.Valid(1, 1, 1, day, 2), bed.Valid(2, 2, 1, day, 3), bed.Valid(2, 2, 1, day, 5), bed.Valid(3, 3, 1, day, 6)], ct);
@@ -127,6 +128,8 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
         Assert.Equal(9, passed.OffsetAfter);
         Assert.Equal(2, passed.ExpiredGapIds);
         Assert.Equal(9, await bed.OffsetAsync(ct: ct));
+        var warning = Assert.Single(log.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning && e.Values.ContainsKey("MissingIds"));
+        Assert.Equal([7L, 8L], (long[])warning.Values["MissingIds"]!);
     }
 
     [Theory]
@@ -207,8 +210,23 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
             new Txn(null, 5, 2, 1, bed.Prices[2], "0000-00-00 00:00:00"),      // 11 invalid_timestamp (zero)
         ], ct);
         var lake = bed.NewLake();
+        var log = new ListLogger<SummaryPipeline>();
+        var measured = new Dictionary<string, long>();
+        var lagTxns = 0L;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) => { if (instrument.Meter == bed.Telemetry.Meter) l.EnableMeasurementEvents(instrument); };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name == "summary.rejects")
+            {
+                foreach (var tag in tags) if (tag.Key == "reason") lock (measured) measured[(string)tag.Value!] = measured.GetValueOrDefault((string)tag.Value!) + value;
+            }
+            if (instrument.Name == "summary.lag.transactions") lagTxns = value;
+        });
+        listener.Start();
 
-        var result = await bed.Pipeline(lake).RunCycleAsync(ct);
+        var result = await bed.Pipeline(lake, logger: log).RunCycleAsync(ct);
+        listener.RecordObservableInstruments();
         var root = await bed.ReadableRootAsync(lake, ct);
         var summary = TestBed.DuckQuery($"SELECT customer_id, total_items, total_amount FROM read_parquet('{Glob(root, LakeLayout.SummaryTable)}')");
         var rejects = TestBed.DuckQuery(
@@ -222,6 +240,11 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
             [RejectReasons.AmountMismatch] = 1, [RejectReasons.InvalidTimestamp] = 2,
         };
         Assert.Equal(expected.OrderBy(kv => kv.Key), result.RejectedByReason.OrderBy(kv => kv.Key));
+        Assert.Equal(expected.OrderBy(kv => kv.Key), measured.OrderBy(kv => kv.Key));
+        Assert.Equal(11, lagTxns);
+        var logged = log.Entries.Where(e => e.Values.ContainsKey("Reason")).ToDictionary(e => (string)e.Values["Reason"]!, e => (string[])e.Values["Sample"]!);
+        Assert.Equal(expected.Keys.Order(), logged.Keys.Order());
+        Assert.Contains("txn_id=9 ", logged[RejectReasons.AmountMismatch][0]);
         Assert.Equal(10, result.Rejected);
         Assert.Equal(
             [
