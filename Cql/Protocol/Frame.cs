@@ -130,7 +130,7 @@ internal sealed class CqlFrameWriter
     public void SetStream(short stream, int frameStart = 0) =>
         BinaryPrimitives.WriteInt16BigEndian(_buffer.AsSpan(frameStart + 2), stream);
 
-    public void Reset() => _position = 0;
+    public void Reset(int position = 0) => _position = position;
 
     private void Ensure(int count)
     {
