@@ -451,9 +451,13 @@ public sealed class CqlSession : IAsyncDisposable
         activity.SetTag("db.statement", statement.Length > 2000 ? statement[..2000] : statement);
         activity.SetTag("db.operation", operation);
         if (_keyspace is { } keyspace) activity.SetTag("db.name", keyspace);
-        if (consistency is { } level) activity.SetTag("db.cassandra.consistency_level", level.ToString().ToUpperInvariant());
+        if (consistency is { } level) activity.SetTag("db.cassandra.consistency_level", ConsistencyName(level));
         return activity;
     }
+
+    /// <summary>Protocol spelling of a consistency level (LOCAL_QUORUM, not LocalQuorum).</summary>
+    public static string ConsistencyName(CqlConsistency level) =>
+        string.Concat(level.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + c : c.ToString())).ToUpperInvariant();
 
     private static string FirstWord(string statement)
     {
