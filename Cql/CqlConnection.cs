@@ -189,7 +189,8 @@ internal sealed class CqlConnection : IAsyncDisposable
         frame.EndFrame();
         var bytes = frame.Written.ToArray();
 
-        await _slots.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        if (!await _slots.WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
+            throw new CqlRequestTimeoutException($"All {_pending.Length} stream ids on {Endpoint} stayed busy for {timeout.TotalMilliseconds:0} ms ({opcode}).");
         if (!_freeStreams.TryPop(out var stream))
         {
             _slots.Release();

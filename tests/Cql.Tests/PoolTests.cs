@@ -93,3 +93,33 @@ public sealed class PoolTests
         }
     }
 }
+
+/// <summary>TLS between our client and the dev server (self-signed certificate made for the test).</summary>
+public sealed class TlsTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Client_speaks_cql_over_tls_and_rejects_an_untrusted_certificate()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+            "CN=localhost", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(
+            ephemeral.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), null);
+        await using var server = await CqlDevServer.StartAsync(new CqlDevServerOptions { Port = 0, Certificate = certificate }, cancellationToken: Ct);
+
+        var options = CqlSessionOptions.Parse(server.ConnectionString() + ";Ssl=true");
+        options.SslAllowInvalidCertificate = true;
+        await using (var session = await CqlSession.ConnectAsync(options, cancellationToken: Ct))
+        {
+            Assert.Equal("local", (await session.ExecuteAsync("SELECT key FROM system.local", cancellationToken: Ct)).Rows.Single().GetString(0));
+        }
+
+        // Default validation uses the OS trust store: a self-signed certificate is refused.
+        var strict = CqlSessionOptions.Parse(server.ConnectionString() + ";Ssl=true");
+        var ex = await Assert.ThrowsAsync<CqlNoHostAvailableException>(() => CqlSession.ConnectAsync(strict, cancellationToken: Ct));
+        Assert.IsType<CqlConnectionException>(ex.InnerException);
+    }
+}
