@@ -100,7 +100,12 @@ public sealed class SessionTests(DevServerFixture fixture)
         Assert.Equal((total + 998) / 999, pages);
 
         // The enumerator follows pages itself; LIMIT applies across pages.
-        var select = await session.PrepareAsync("SELECT id FROM big", Ct);
+        // One 10,000-row page is a ~200 KB frame, larger than the client's 64 KB read buffer.
+        var select = await session.PrepareAsync("SELECT id, payload FROM big", Ct);
+        var single = await session.ExecuteAsync(select, options: new CqlQueryOptions { PageSize = total }, cancellationToken: Ct);
+        Assert.Equal(total, single.Rows.Count);
+        Assert.False(single.HasMorePages);
+        Assert.Equal(total, single.Rows.Select(r => r.GetString(1)).Distinct().Count());
         var count = 0;
         await foreach (var _ in session.QueryAsync(select, options: new CqlQueryOptions { PageSize = 1000 }, cancellationToken: Ct)) count++;
         Assert.Equal(total, count);
