@@ -555,7 +555,7 @@ public sealed class CqlSession : IAsyncDisposable
             {
                 var connection = await CqlConnection.OpenAsync(host, port, session._options, (byte)session.ProtocolVersion, cancellationToken);
                 Volatile.Write(ref session._protocolVersion, connection.ProtocolVersion);
-                CqlTelemetry.Reconnects.Add(1);
+                CqlTelemetry.ConnectionsOpened.Add(1);
                 var slot = Array.FindIndex(_connections, c => c is null || c.IsClosed);
                 if (slot < 0)
                 {
