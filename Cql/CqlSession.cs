@@ -400,7 +400,7 @@ public sealed class CqlSession : IAsyncDisposable
             if (connection.Keyspace == keyspace) return;
             var frame = await connection.SendAsync(CqlOpcode.Query, w =>
             {
-                w.WriteLongString($"USE \"{keyspace.Replace("\"", "\"\"", StringComparison.Ordinal)}\"");
+                w.WriteLongString($"USE {QuoteIdentifierIfNeeded(keyspace)}");
                 w.WriteShort((ushort)CqlConsistency.One);
                 w.WriteByte(0);
             }, timeout, cancellationToken);
@@ -420,6 +420,12 @@ public sealed class CqlSession : IAsyncDisposable
             connection.KeyspaceLock.Release();
         }
     }
+
+    /// <summary>Plain identifiers stay unquoted (CQL folds them to lower case, as CREATE did); others are quoted.</summary>
+    internal static string QuoteIdentifierIfNeeded(string identifier) =>
+        identifier.Length > 0 && char.IsAsciiLetter(identifier[0]) && identifier.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')
+            ? identifier
+            : $"\"{identifier.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 
     private async ValueTask<CqlConnection> GetConnectionAsync(CancellationToken cancellationToken)
     {
