@@ -38,6 +38,12 @@ internal sealed class CqlConnection : IAsyncDisposable
     private Task _readLoop = Task.CompletedTask;
     private Task _writeLoop = Task.CompletedTask;
 
+    private long _lastReceived = Environment.TickCount64;
+    private int _heartbeatRunning;
+
+    /// <summary>Idle time after which an OPTIONS heartbeat checks that the peer still answers (0 disables).</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     private CqlConnection(Socket socket, Stream stream, string endpoint, byte version, int maxInFlight)
     {
         _socket = socket;
@@ -54,6 +60,11 @@ internal sealed class CqlConnection : IAsyncDisposable
     private void SweepTimeouts()
     {
         var now = Environment.TickCount64;
+        if (HeartbeatInterval > TimeSpan.Zero && now - Volatile.Read(ref _lastReceived) > HeartbeatInterval.TotalMilliseconds
+            && _failure is null && Interlocked.Exchange(ref _heartbeatRunning, 1) == 0)
+        {
+            _ = HeartbeatAsync();
+        }
         foreach (var pending in _pending)
         {
             if (pending is not null && pending.Deadline <= now && !pending.Completion.Task.IsCompleted)
@@ -122,7 +133,10 @@ internal sealed class CqlConnection : IAsyncDisposable
                 }, timeout.Token);
                 stream = ssl;
             }
-            var connection = new CqlConnection(socket, stream, $"{host}:{port}", version, options.MaxRequestsPerConnection);
+            var connection = new CqlConnection(socket, stream, $"{host}:{port}", version, options.MaxRequestsPerConnection)
+            {
+                HeartbeatInterval = options.HeartbeatInterval,
+            };
             connection._readLoop = Task.Run(connection.ReadLoopAsync, CancellationToken.None);
             connection._writeLoop = Task.Run(connection.WriteLoopAsync, CancellationToken.None);
             return connection;
@@ -191,6 +205,11 @@ internal sealed class CqlConnection : IAsyncDisposable
 
         if (!await _slots.WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
             throw new CqlRequestTimeoutException($"All {_pending.Length} stream ids on {Endpoint} stayed busy for {timeout.TotalMilliseconds:0} ms ({opcode}).");
+        if (_failure is not null)
+        {
+            _slots.Release();
+            throw Closed();
+        }
         if (!_freeStreams.TryPop(out var stream))
         {
             _slots.Release();
@@ -208,6 +227,25 @@ internal sealed class CqlConnection : IAsyncDisposable
         return cancellationToken.CanBeCanceled
             ? await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false)
             : await pending.Completion.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>An idle connection whose peer vanished without closing (half-open TCP) would only be noticed by a request timing out.</summary>
+    private async Task HeartbeatAsync()
+    {
+        try
+        {
+            var response = await SendAsync(CqlOpcode.Options, _ => { }, TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
+            if (response.Opcode != CqlOpcode.Supported) Fail(new CqlProtocolException($"Heartbeat answered with {response.Opcode}."));
+        }
+        catch (CqlException ex)
+        {
+            Fail(new CqlConnectionException($"Heartbeat to {Endpoint} failed: {ex.Message}", ex));
+        }
+        finally
+        {
+            Volatile.Write(ref _lastReceived, Environment.TickCount64);
+            Volatile.Write(ref _heartbeatRunning, 0);
+        }
     }
 
     private void ThrowIfClosed()
@@ -293,6 +331,7 @@ internal sealed class CqlConnection : IAsyncDisposable
                 }
                 var read = await _stream.ReadAsync(buffer.AsMemory(end), _closing.Token).ConfigureAwait(false);
                 if (read == 0) throw new CqlConnectionException($"{Endpoint} closed the connection.");
+                Volatile.Write(ref _lastReceived, Environment.TickCount64);
                 end += read;
             }
         }
@@ -327,6 +366,8 @@ internal sealed class CqlConnection : IAsyncDisposable
             var pending = Interlocked.Exchange(ref _pending[i], null);
             pending?.Completion.TrySetException(failure);
         }
+        // Wake callers waiting for a stream id: they see the failure and move on.
+        try { _slots.Release(_pending.Length - _slots.CurrentCount); } catch (Exception e) when (e is SemaphoreFullException or ArgumentOutOfRangeException) { }
     }
 
     public async ValueTask DisposeAsync()

@@ -36,6 +36,9 @@ public sealed class CqlSessionOptions
     public TimeSpan ReconnectBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Idle time after which a connection sends an OPTIONS heartbeat (finds dead peers before a request does); zero disables.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Highest protocol version to offer; the client falls back to 3 when the server refuses 4.</summary>
     public byte MaxProtocolVersion { get; set; } = 4;
 
