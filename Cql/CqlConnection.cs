@@ -31,7 +31,7 @@ internal sealed class CqlConnection : IAsyncDisposable
     private readonly Pending?[] _pending;
     private readonly ConcurrentStack<short> _freeStreams = new();
     private readonly SemaphoreSlim _slots;
-    private readonly Channel<byte[]> _writes = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<ArraySegment<byte>> _writes = Channel.CreateUnbounded<ArraySegment<byte>>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _closing = new();
     private Exception? _failure;
     private int _inFlight;
@@ -201,7 +201,7 @@ internal sealed class CqlConnection : IAsyncDisposable
         var frame = CqlFrameWriter.Start(ProtocolVersion, opcode);
         writeBody(frame);
         frame.EndFrame();
-        var bytes = frame.Written.ToArray();
+        var bytes = new ArraySegment<byte>(frame.Buffer, 0, frame.Length);
 
         if (!await _slots.WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
             throw new CqlRequestTimeoutException($"All {_pending.Length} stream ids on {Endpoint} stayed busy for {timeout.TotalMilliseconds:0} ms ({opcode}).");
@@ -267,18 +267,18 @@ internal sealed class CqlConnection : IAsyncDisposable
                 var length = 0;
                 while (length < buffer.Length && reader.TryRead(out var frame))
                 {
-                    if (length + frame.Length > buffer.Length)
+                    if (length + frame.Count > buffer.Length)
                     {
                         if (length > 0) await _stream.WriteAsync(buffer.AsMemory(0, length), _closing.Token).ConfigureAwait(false);
                         length = 0;
-                        if (frame.Length > buffer.Length)
+                        if (frame.Count > buffer.Length)
                         {
-                            await _stream.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
+                            await _stream.WriteAsync(frame.AsMemory(), _closing.Token).ConfigureAwait(false);
                             continue;
                         }
                     }
-                    frame.CopyTo(buffer, length);
-                    length += frame.Length;
+                    frame.AsSpan().CopyTo(buffer.AsSpan(length));
+                    length += frame.Count;
                 }
                 if (length > 0) await _stream.WriteAsync(buffer.AsMemory(0, length), _closing.Token).ConfigureAwait(false);
                 await _stream.FlushAsync(_closing.Token).ConfigureAwait(false);

@@ -179,6 +179,10 @@ public sealed class CqlPreparedStatement
 
     public string Query { get; }
     internal string? Keyspace { get; }
+
+    /// <summary>First keyword (SELECT, INSERT, ...): span name and metric tag.</summary>
+    internal string Operation => _operation ??= CqlSession.FirstWord(Query);
+    private string? _operation;
     internal byte[] Id { get; set; }
 
     /// <summary>The bind markers, in order, with their column types.</summary>
