@@ -69,6 +69,8 @@ public sealed class EventSender
         config.BatchNumMessages ??= 10_000;
         config.BatchSize ??= 1_000_000;
         config.QueueBufferingMaxMessages ??= 500_000;
+        // Delivery reports only need the status: skip marshalling keys, values and headers back.
+        config.DeliveryReportFields ??= "status";
         // librdkafka retries a broker that is away; the send loops apply back-pressure instead of dropping events.
         config.MessageTimeoutMs ??= 0;
     }

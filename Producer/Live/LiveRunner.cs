@@ -88,7 +88,7 @@ public sealed class LiveRunner(
                 {
                     // Appended rows would take txn_ids the stopped seed still has to write.
                     throw new InvalidOperationException(
-                        $"A seed stopped half-way (after txn_id {state.LoadedTxnId} of {state.Plan.Transactions}); run `seed` to finish it before `run`.");
+                        $"A seed stopped half-way ({state.LoadedTransactions} of {state.Plan.Transactions} transactions loaded); run `seed` to finish it before `run`.");
                 }
                 break;
             }

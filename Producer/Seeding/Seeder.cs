@@ -21,7 +21,7 @@ public enum SeedOutcome
 public sealed record SeedResult(SeedOutcome Outcome, SeedPlan Plan, long TransactionsLoaded, TimeSpan Elapsed);
 
 /// <summary>What <c>producer_seed_state</c> says about the database.</summary>
-public sealed record SeedState(SeedPlan Plan, bool Complete, long LoadedTxnId);
+public sealed record SeedState(SeedPlan Plan, bool Complete, long LoadedTransactions);
 
 /// <summary>The database cannot be seeded with the asked plan (other data, or a stopped seed of another plan).</summary>
 public sealed class SeedConflictException(string message) : Exception(message);
@@ -59,7 +59,7 @@ public sealed class Seeder
     /// Seeds <paramref name="plan"/>. With <paramref name="liveMode"/> a stored plan wins over the asked one (a restart
     /// resumes what was started) and foreign data is left alone; otherwise both are a <see cref="SeedConflictException"/>.
     /// </summary>
-    public async Task<SeedResult> SeedAsync(SeedPlan plan, SeedLoadMethod method, int chunkRows, bool liveMode, CancellationToken cancellationToken)
+    public async Task<SeedResult> SeedAsync(SeedPlan plan, SeedLoadMethod method, int chunkRows, bool liveMode, CancellationToken cancellationToken, int parallelism = 2)
     {
         plan.Validate();
         using var activity = ProducerTelemetry.Source.StartActivity("seed");
@@ -74,7 +74,7 @@ public sealed class Seeder
                 if (!liveMode)
                 {
                     throw new SeedConflictException(
-                        $"The database was seeded with another plan ({state.Plan}, {(state.Complete ? "complete" : $"stopped after txn_id {state.LoadedTxnId}")}); " +
+                        $"The database was seeded with another plan ({state.Plan}, {(state.Complete ? "complete" : $"stopped with {state.LoadedTransactions} transactions loaded")}); " +
                         "seed an empty database, or repeat that plan's options to resume it.");
                 }
                 _logger.LogInformation("Keeping the database's stored seed plan ({StoredPlan}) instead of {AskedPlan}", state.Plan, plan);
@@ -86,7 +86,7 @@ public sealed class Seeder
                 return new SeedResult(SeedOutcome.AlreadySeeded, plan, 0, stopwatch.Elapsed);
             }
             resuming = true;
-            _logger.LogWarning("A previous seed stopped after txn_id {LoadedTxnId} of {Total}; resuming it", state.LoadedTxnId, plan.Transactions);
+            _logger.LogWarning("A previous seed stopped with {Loaded} of {Total} transactions loaded; resuming it", state.LoadedTransactions, plan.Transactions);
         }
         else
         {
@@ -100,7 +100,7 @@ public sealed class Seeder
                     customers, products, transactions);
                 return new SeedResult(SeedOutcome.SkippedForeignData, plan, 0, stopwatch.Elapsed);
             }
-            await WriteStateAsync(connection, plan, complete: false, loadedTxnId: 0, cancellationToken);
+            await WriteStateAsync(connection, plan, complete: false, loaded: 0, cancellationToken);
         }
 
         activity?.SetTag("seed.plan", plan.ToString());
@@ -114,34 +114,37 @@ public sealed class Seeder
         await loader.LoadAsync("products", SeedRowReaders.Products(generator.Products), cancellationToken);
         ProducerTelemetry.SeededRows.Add(plan.Products, new KeyValuePair<string, object?>("table", "products"));
 
-        var loaded = await LoadedTxnIdAsync(connection, plan, cancellationToken);
-        var next = loaded / SourceDataGenerator.Block * SourceDataGenerator.Block + 1;
-        var startedAt = next;
-        var chunk = Math.Max(1, chunkRows / SourceDataGenerator.Block) * SourceDataGenerator.Block;
-        var progress = new SeedProgressReporter(_logger, plan.Transactions, next - 1);
+        var chunkBlocks = Math.Max(1, chunkRows / SourceDataGenerator.Block);
+        var pending = await PendingRangesAsync(connection, plan, chunkBlocks, cancellationToken);
+        var loaded = plan.Transactions - pending.Sum(r => r.Last - r.First + 1);
+        var loadedBefore = loaded;
+        var progress = new SeedProgressReporter(_logger, plan.Transactions, loaded);
         try
         {
-            while (next <= plan.Transactions)
-            {
-                var last = Math.Min(plan.Transactions, next + chunk - 1);
-                await loader.LoadAsync("transactions", SeedRowReaders.Transactions(generator.Transactions(next, last)), cancellationToken);
-                ProducerTelemetry.SeededRows.Add(last - next + 1, new KeyValuePair<string, object?>("table", "transactions"));
-                await UpdateLoadedAsync(connection, last, cancellationToken);
-                next = last + 1;
-                progress.Report(last);
-            }
+            // Chunks are independent (explicit ids, one statement each), so a few load side by side on their own connections.
+            await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = cancellationToken },
+                async (range, ct) =>
+                {
+                    await using var chunkConnection = await OpenAsync(ct);
+                    await new ChunkLoader(chunkConnection, method).LoadAsync("transactions", SeedRowReaders.Transactions(generator.Transactions(range.First, range.Last)), ct);
+                    var rows = range.Last - range.First + 1;
+                    ProducerTelemetry.SeededRows.Add(rows, new KeyValuePair<string, object?>("table", "transactions"));
+                    var now = Interlocked.Add(ref loaded, rows);
+                    await UpdateLoadedAsync(chunkConnection, now, ct);
+                    progress.Report(now);
+                });
         }
         catch (Exception ex)
         {
-            _logger.LogError("Seeding stopped after txn_id {LoadedTxnId} of {Total} ({Reason}); every loaded chunk is complete, and running the seed again resumes from there",
-                next - 1, plan.Transactions, ex is OperationCanceledException ? "cancelled" : ex.Message);
+            _logger.LogError("Seeding stopped with {Loaded} of {Total} transactions loaded ({Reason}); every loaded chunk is complete, and running the seed again resumes the rest",
+                Interlocked.Read(ref loaded), plan.Transactions, ex is OperationCanceledException ? "cancelled" : ex.Message);
             throw;
         }
         progress.Finish();
 
         await VerifyAsync(connection, plan, cancellationToken);
-        await WriteStateAsync(connection, plan, complete: true, loadedTxnId: plan.Transactions, cancellationToken);
-        var loadedNow = plan.Transactions - (startedAt - 1);
+        await WriteStateAsync(connection, plan, complete: true, loaded: plan.Transactions, cancellationToken);
+        var loadedNow = plan.Transactions - loadedBefore;
         _logger.LogInformation("Seed complete: {Customers} customers, {Products} products, {Transactions} transactions in {Elapsed}",
             plan.Customers, plan.Products, plan.Transactions, stopwatch.Elapsed);
         return new SeedResult(resuming ? SeedOutcome.Resumed : SeedOutcome.Seeded, plan, loadedNow, stopwatch.Elapsed);
@@ -158,7 +161,7 @@ public sealed class Seeder
             await ExecuteAsync(connection,
                 $"CREATE TABLE IF NOT EXISTS {StateTable} (id TINYINT NOT NULL PRIMARY KEY, seed INT NOT NULL, customers INT NOT NULL, " +
                 "products INT NOT NULL, transactions BIGINT NOT NULL, history_start DATE NOT NULL, history_end DATE NOT NULL, " +
-                "status VARCHAR(16) NOT NULL, loaded_txn_id BIGINT NOT NULL, updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP) " +
+                "status VARCHAR(16) NOT NULL, loaded_transactions BIGINT NOT NULL, updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP) " +
                 "ENGINE=InnoDB", cancellationToken);
             return connection;
         }
@@ -172,7 +175,7 @@ public sealed class Seeder
     private static async Task<SeedState?> ReadStateAsync(MySqlConnection connection, CancellationToken cancellationToken)
     {
         await using var command = new MySqlCommand(
-            $"SELECT seed, customers, products, transactions, history_start, history_end, status, loaded_txn_id FROM {StateTable} WHERE id = 1", connection);
+            $"SELECT seed, customers, products, transactions, history_start, history_end, status, loaded_transactions FROM {StateTable} WHERE id = 1", connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken)) return null;
         var plan = new SeedPlan(reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt64(3),
@@ -180,10 +183,10 @@ public sealed class Seeder
         return new SeedState(plan, reader.GetString(6) == "complete", reader.GetInt64(7));
     }
 
-    private static async Task WriteStateAsync(MySqlConnection connection, SeedPlan plan, bool complete, long loadedTxnId, CancellationToken cancellationToken)
+    private static async Task WriteStateAsync(MySqlConnection connection, SeedPlan plan, bool complete, long loaded, CancellationToken cancellationToken)
     {
         await using var command = new MySqlCommand(
-            $"REPLACE INTO {StateTable} (id, seed, customers, products, transactions, history_start, history_end, status, loaded_txn_id) " +
+            $"REPLACE INTO {StateTable} (id, seed, customers, products, transactions, history_start, history_end, status, loaded_transactions) " +
             "VALUES (1, @seed, @customers, @products, @transactions, @start, @end, @status, @loaded)", connection);
         command.Parameters.AddWithValue("@seed", plan.Seed);
         command.Parameters.AddWithValue("@customers", plan.Customers);
@@ -192,12 +195,12 @@ public sealed class Seeder
         command.Parameters.AddWithValue("@start", plan.HistoryStart);
         command.Parameters.AddWithValue("@end", plan.HistoryEnd);
         command.Parameters.AddWithValue("@status", complete ? "complete" : "seeding");
-        command.Parameters.AddWithValue("@loaded", loadedTxnId);
+        command.Parameters.AddWithValue("@loaded", loaded);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static Task UpdateLoadedAsync(MySqlConnection connection, long loadedTxnId, CancellationToken cancellationToken) =>
-        ExecuteAsync(connection, $"UPDATE {StateTable} SET loaded_txn_id = {loadedTxnId.ToString(CultureInfo.InvariantCulture)} WHERE id = 1", cancellationToken);
+    private static Task UpdateLoadedAsync(MySqlConnection connection, long loaded, CancellationToken cancellationToken) =>
+        ExecuteAsync(connection, $"UPDATE {StateTable} SET loaded_transactions = GREATEST(loaded_transactions, {loaded.ToString(CultureInfo.InvariantCulture)}) WHERE id = 1", cancellationToken);
 
     private static async Task<(long Customers, long Products, long Transactions)> CountRowsAsync(MySqlConnection connection, CancellationToken cancellationToken)
     {
@@ -208,11 +211,37 @@ public sealed class Seeder
         return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
     }
 
-    private static async Task<long> LoadedTxnIdAsync(MySqlConnection connection, SeedPlan plan, CancellationToken cancellationToken)
+    /// <summary>
+    /// The txn_id ranges still to load: every generator block whose row count is short (none after a clean stop,
+    /// since chunks commit whole), merged into ranges of at most <paramref name="chunkBlocks"/> blocks.
+    /// </summary>
+    private static async Task<List<(long First, long Last)>> PendingRangesAsync(MySqlConnection connection, SeedPlan plan, int chunkBlocks, CancellationToken cancellationToken)
     {
-        await using var command = new MySqlCommand("SELECT COALESCE(MAX(txn_id), 0) FROM transactions WHERE txn_id <= @n", connection);
-        command.Parameters.AddWithValue("@n", plan.Transactions);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        var counts = new Dictionary<long, long>();
+        await using (var command = new MySqlCommand(
+                         $"SELECT (txn_id - 1) DIV {SourceDataGenerator.Block}, COUNT(*) FROM transactions WHERE txn_id BETWEEN 1 AND @n GROUP BY 1", connection))
+        {
+            command.Parameters.AddWithValue("@n", plan.Transactions);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) counts[reader.GetInt64(0)] = reader.GetInt64(1);
+        }
+        var ranges = new List<(long First, long Last)>();
+        var blocks = (plan.Transactions + SourceDataGenerator.Block - 1) / SourceDataGenerator.Block;
+        for (long b = 0; b < blocks; b++)
+        {
+            var first = b * SourceDataGenerator.Block + 1;
+            var last = Math.Min(plan.Transactions, first + SourceDataGenerator.Block - 1);
+            if (counts.GetValueOrDefault(b) == last - first + 1) continue;
+            if (ranges.Count > 0 && ranges[^1].Last == first - 1 && (ranges[^1].Last - ranges[^1].First + 1) < (long)chunkBlocks * SourceDataGenerator.Block)
+            {
+                ranges[^1] = (ranges[^1].First, last);
+            }
+            else
+            {
+                ranges.Add((first, last));
+            }
+        }
+        return ranges;
     }
 
     private static async Task VerifyAsync(MySqlConnection connection, SeedPlan plan, CancellationToken cancellationToken)
@@ -324,7 +353,14 @@ public sealed class Seeder
         private readonly Stopwatch _stopwatch = Stopwatch.StartNew();
         private TimeSpan _lastLog = TimeSpan.Zero;
 
+        private readonly Lock _lock = new();
+
         public void Report(long loaded)
+        {
+            lock (_lock) ReportLocked(loaded);
+        }
+
+        private void ReportLocked(long loaded)
         {
             var elapsed = _stopwatch.Elapsed;
             var rate = (loaded - alreadyLoaded) / Math.Max(elapsed.TotalSeconds, 1e-3);

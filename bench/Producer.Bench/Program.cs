@@ -16,6 +16,15 @@ var transactions = ArgValue("--transactions", 1_000_000);
 var eventCount = (int)ArgValue("--events", 500_000);
 var rows = new List<string[]>();
 
+var onlyEvents = args.Contains("--events-only");
+if (onlyEvents)
+{
+    var g = new EventGenerator(1, 5_000, 500, 0);
+    var sw = Stopwatch.StartNew();
+    for (var i = 0; i < eventCount; i++) g.Next();
+    Console.WriteLine($"generate+encode only: {eventCount / sw.Elapsed.TotalSeconds:N0} events/s");
+}
+if (!onlyEvents)
 await using (var mariaDb = await MariaDbServer.StartAsync())
 {
     var plan = new SeedPlan(42, 5_000, 500, transactions, new DateOnly(2020, 1, 1), new DateOnly(2026, 1, 1));

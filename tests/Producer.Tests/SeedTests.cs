@@ -61,15 +61,15 @@ public sealed class SeedTests(MariaDbFixture mariaDb)
         var reference = await SeedAsync(3);
         var stopped = await SeedAsync(3);
         // As if the process died after txn 15,000: later rows gone, the state still "seeding".
-        await ExecuteAsync(stopped, "DELETE FROM transactions WHERE txn_id > 15000; UPDATE producer_seed_state SET status = 'seeding', loaded_txn_id = 15000");
+        await ExecuteAsync(stopped, "DELETE FROM transactions WHERE txn_id > 15000; UPDATE producer_seed_state SET status = 'seeding', loaded_transactions = 15000");
 
         var run = await RunCliAsync("run", "--mysql", stopped, "--event-rate", "0", "--duration", "2s");
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains("stopped half-way (after txn_id 15000 of 40000)", run.Error, StringComparison.Ordinal);
+        Assert.Contains("stopped half-way (15000 of 40000 transactions loaded)", run.Error, StringComparison.Ordinal);
 
         var conflicting = await RunCliAsync(["seed", "--mysql", stopped, "--seed", "4", .. s_small]);
         Assert.Equal(1, conflicting.ExitCode);
-        Assert.Contains("stopped after txn_id 15000", conflicting.Error, StringComparison.Ordinal);
+        Assert.Contains("stopped with 15000 transactions loaded", conflicting.Error, StringComparison.Ordinal);
 
         var resumed = await RunCliAsync(["seed", "--mysql", stopped, "--seed", "3", .. s_small]);
         Assert.True(resumed.ExitCode == 0, resumed.Error);
