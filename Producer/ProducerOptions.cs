@@ -35,6 +35,9 @@ public sealed class ProducerOptions
     /// <summary>Transactions per bulk-load statement; each chunk commits on its own so a stop loses at most one.</summary>
     public int SeedChunkRows { get; set; } = 100_000;
 
+    /// <summary>Chunks loaded side by side, each on its own connection.</summary>
+    public int SeedParallelism { get; set; } = 1;
+
     /// <summary>How seed rows are loaded; Auto uses MySqlBulkCopy when the server allows LOAD DATA LOCAL, else multi-row INSERTs.</summary>
     public SeedLoadMethod LoadMethod { get; set; } = SeedLoadMethod.Auto;
 

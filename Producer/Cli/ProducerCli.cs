@@ -52,6 +52,7 @@ public static class ProducerCli
         var historyStart = new Option<DateOnly?>("--history-start") { Description = "First UTC day of the seeded history, yyyy-MM-dd (default 2020-01-01).", CustomParser = ParseDate };
         var historyEnd = new Option<DateOnly?>("--history-end") { Description = "UTC day the seeded history ends, exclusive, yyyy-MM-dd (default today).", CustomParser = ParseDate };
         var chunkRows = Positive(new Option<int?>("--chunk-rows") { Description = "Transactions per bulk-load chunk (default 100000; rounded to blocks of 10000)." });
+        var parallelism = Positive(new Option<int?>("--parallelism") { Description = "Chunks loaded side by side, each on its own connection (default 1; 2 helps only when the server has idle cores)." });
         var loadMethod = new Option<SeedLoadMethod?>("--load-method") { Description = "auto (bulk copy when the server allows LOAD DATA LOCAL), bulkcopy or insert." };
         var txnRate = NotNegative(new Option<double?>("--txn-rate") { Description = "Transactions appended per second (default 20; 0 = none)." });
         var eventRate = NotNegative(new Option<double?>("--event-rate") { Description = "Events sent per second (default 50; 0 = none)." });
@@ -66,12 +67,12 @@ public static class ProducerCli
 
         var seedCommand = new Command("seed", "Apply the schema and load customers, products and the purchase history (deterministic for --seed; resumes a stopped seed).")
         {
-            mysql, seed, customers, products, transactions, historyStart, historyEnd, chunkRows, loadMethod,
+            mysql, seed, customers, products, transactions, historyStart, historyEnd, chunkRows, parallelism, loadMethod,
         };
         seedCommand.SetAction((result, ct) => WithHostAsync(result, error, Overrides(result,
                 (mysql, "ConnectionStrings:" + PlatformNames.Connections.MySql), (seed, "Producer:Seed"), (customers, "Producer:Customers"),
                 (products, "Producer:Products"), (transactions, "Producer:Transactions"), (historyStart, "Producer:HistoryStart"),
-                (historyEnd, "Producer:HistoryEnd"), (chunkRows, "Producer:SeedChunkRows"), (loadMethod, "Producer:LoadMethod")),
+                (historyEnd, "Producer:HistoryEnd"), (chunkRows, "Producer:SeedChunkRows"), (parallelism, "Producer:SeedParallelism"), (loadMethod, "Producer:LoadMethod")),
             (services, options, ct2) => SeedAsync(services, options, result.InvocationConfiguration.Output, ct2), ct));
 
         var run = new Command("run", "Append transactions stamped now and send events at their rates until stopped or --duration (retries MySQL and Kafka with backoff).")
@@ -114,7 +115,7 @@ public static class ProducerCli
         var connectionString = RequireMySql(services);
         await SourceSchema.ApplyAsync(connectionString, cancellationToken);
         var seeder = new Seeder(connectionString, services.GetRequiredService<ILoggerFactory>().CreateLogger<Seeder>());
-        var result = await seeder.SeedAsync(SeedPlan.From(options, TimeProvider.System), options.LoadMethod, options.SeedChunkRows, liveMode: false, cancellationToken);
+        var result = await seeder.SeedAsync(SeedPlan.From(options, TimeProvider.System), options.LoadMethod, options.SeedChunkRows, liveMode: false, cancellationToken, options.SeedParallelism);
         await output.WriteLineAsync(result.Outcome switch
         {
             SeedOutcome.AlreadySeeded => $"Already seeded ({result.Plan}); nothing written.",

@@ -16,7 +16,7 @@ public sealed class EventGenerator
 {
     private static readonly MalformedKind[] s_kinds = Enum.GetValues<MalformedKind>();
 
-    private readonly Random _random;
+    private readonly FastRandom _random;
     private readonly int _customers;
     private readonly int _products;
     private readonly double _malformedRate;
@@ -31,7 +31,7 @@ public sealed class EventGenerator
     {
         if (customers < 1 || products < 1) throw new ArgumentException("Events need at least one customer and one product.");
         if (malformedRate is < 0 or > 1 || double.IsNaN(malformedRate)) throw new ArgumentOutOfRangeException(nameof(malformedRate), "The malformed rate is a share between 0 and 1.");
-        _random = new Random(seed);
+        _random = new FastRandom(seed);
         _customers = customers;
         _products = products;
         _malformedRate = malformedRate;

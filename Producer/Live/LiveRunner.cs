@@ -82,7 +82,7 @@ public sealed class LiveRunner(
                 var seeder = new Seeder(mySqlConnectionString!, logger, _time);
                 if (seedIfEmpty)
                 {
-                    await seeder.SeedAsync(SeedPlan.From(options, _time), options.LoadMethod, options.SeedChunkRows, liveMode: true, token);
+                    await seeder.SeedAsync(SeedPlan.From(options, _time), options.LoadMethod, options.SeedChunkRows, liveMode: true, token, options.SeedParallelism);
                 }
                 else if (await seeder.ReadStateAsync(token) is { Complete: false } state)
                 {

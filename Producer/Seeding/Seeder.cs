@@ -59,7 +59,7 @@ public sealed class Seeder
     /// Seeds <paramref name="plan"/>. With <paramref name="liveMode"/> a stored plan wins over the asked one (a restart
     /// resumes what was started) and foreign data is left alone; otherwise both are a <see cref="SeedConflictException"/>.
     /// </summary>
-    public async Task<SeedResult> SeedAsync(SeedPlan plan, SeedLoadMethod method, int chunkRows, bool liveMode, CancellationToken cancellationToken, int parallelism = 2)
+    public async Task<SeedResult> SeedAsync(SeedPlan plan, SeedLoadMethod method, int chunkRows, bool liveMode, CancellationToken cancellationToken, int parallelism = 1)
     {
         plan.Validate();
         using var activity = ProducerTelemetry.Source.StartActivity("seed");

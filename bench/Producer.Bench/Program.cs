@@ -29,13 +29,17 @@ await using (var mariaDb = await MariaDbServer.StartAsync())
 {
     var plan = new SeedPlan(42, 5_000, 500, transactions, new DateOnly(2020, 1, 1), new DateOnly(2026, 1, 1));
 
-    // Ours: the seeder as `seed` runs it (chunks, progress state, verification).
-    var oursDb = await mariaDb.CreateDatabaseAsync("bench_seed");
-    await SourceSchema.ApplyAsync(oursDb);
-    var seeder = new Seeder(oursDb, NullLogger.Instance);
-    var stopwatch = Stopwatch.StartNew();
-    await seeder.SeedAsync(plan, SeedLoadMethod.BulkCopy, 100_000, liveMode: false, CancellationToken.None);
-    var ours = stopwatch.Elapsed;
+    // Ours: the seeder as `seed` runs it (chunks, progress state, verification), one and two connections.
+    var oursByParallelism = new Dictionary<int, TimeSpan>();
+    foreach (var parallelism in new[] { 1, 2 })
+    {
+        var oursDb = await mariaDb.CreateDatabaseAsync("bench_seed");
+        await SourceSchema.ApplyAsync(oursDb);
+        var seeder = new Seeder(oursDb, NullLogger.Instance);
+        var sw = Stopwatch.StartNew();
+        await seeder.SeedAsync(plan, SeedLoadMethod.BulkCopy, 100_000, liveMode: false, CancellationToken.None, parallelism);
+        oursByParallelism[parallelism] = sw.Elapsed;
+    }
 
     // Baseline: one raw MySqlBulkCopy per table of the same rows, generated beforehand (untimed).
     var rawDb = await mariaDb.CreateDatabaseAsync("bench_raw");
@@ -50,7 +54,7 @@ await using (var mariaDb = await MariaDbServer.StartAsync())
     await using var connection = new MySqlConnection(new MySqlConnectionStringBuilder(rawDb) { AllowLoadLocalInfile = true }.ConnectionString);
     await connection.OpenAsync();
     await using (var tz = new MySqlCommand("SET time_zone = '+00:00'", connection)) await tz.ExecuteNonQueryAsync();
-    stopwatch.Restart();
+    var stopwatch = Stopwatch.StartNew();
     foreach (var table in tables)
     {
         var bulkCopy = new MySqlBulkCopy(connection) { DestinationTableName = table.TableName, BulkCopyTimeout = 0 };
@@ -58,9 +62,12 @@ await using (var mariaDb = await MariaDbServer.StartAsync())
     }
     var raw = stopwatch.Elapsed;
     var total = plan.Customers + plan.Products + plan.Transactions;
-    rows.Add([$"seed {plan.Transactions:N0} transactions (+{plan.Customers:N0} customers, {plan.Products} products), MySqlBulkCopy",
-        Seconds(ours), $"{total / ours.TotalSeconds:N0} rows/s", Seconds(raw), $"{total / raw.TotalSeconds:N0} rows/s",
-        $"{raw.TotalSeconds / ours.TotalSeconds:P0}"]);
+    foreach (var (parallelism, ours) in oursByParallelism)
+    {
+        rows.Add([$"seed {plan.Transactions:N0} transactions (+{plan.Customers:N0} customers, {plan.Products} products), MySqlBulkCopy, {parallelism} connection(s)",
+            Seconds(ours), $"{total / ours.TotalSeconds:N0} rows/s", Seconds(raw), $"{total / raw.TotalSeconds:N0} rows/s",
+            $"{raw.TotalSeconds / ours.TotalSeconds:P0}"]);
+    }
 }
 
 using (var cluster = KafkaMockCluster.Start())
@@ -81,6 +88,8 @@ using (var cluster = KafkaMockCluster.Start())
         $"{bare.TotalSeconds / ours.TotalSeconds:P0}"]);
 }
 
+Console.WriteLine();
+Console.WriteLine($"{Environment.ProcessorCount} cores; load average at the end: {(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}");
 string[] header = ["benchmark", "ours", "ours rate", "raw baseline", "baseline rate", "ours / baseline speed"];
 Console.WriteLine();
 Console.WriteLine("| " + string.Join(" | ", header) + " |");
