@@ -84,15 +84,17 @@ public sealed class EventSender
         activity.SetTag("messaging.system", "kafka");
         activity.SetTag("messaging.destination.name", _topic);
         activity.SetTag("messaging.batch.message_count", count);
-        var traceHeaders = new Headers();
-        KafkaTraceContext.Inject(activity, traceHeaders);
+        var injected = new Headers();
+        KafkaTraceContext.Inject(activity, injected);
+        // Every message of the batch gets the same header bytes (shared arrays, copied once per batch).
+        var traceHeaders = injected.Select(h => (h.Key, Value: h.GetValueBytes())).ToArray();
 
         Span<int> perKind = stackalloc int[s_kindCount + 1];
         for (var i = 0; i < count; i++)
         {
             var message = generator.Next();
             var headers = new Headers();
-            foreach (var header in traceHeaders) headers.Add(header.Key, header.GetValueBytes());
+            foreach (var (key, value) in traceHeaders) headers.Add(key, value);
             Produce(new Message<string, byte[]> { Key = message.Key!, Value = message.Value, Headers = headers }, cancellationToken);
             perKind[message.Kind is { } kind ? (int)kind + 1 : 0]++;
         }
