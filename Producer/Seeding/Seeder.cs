@@ -126,7 +126,13 @@ public sealed class Seeder
                 async (range, ct) =>
                 {
                     await using var chunkConnection = await OpenAsync(ct);
-                    await new ChunkLoader(chunkConnection, method).LoadAsync("transactions", SeedRowReaders.Transactions(generator.Transactions(range.First, range.Last)), ct);
+                    // Progress inside a chunk counts rows sent (not yet committed); the state row only ever counts committed chunks.
+                    await new ChunkLoader(chunkConnection, method).LoadAsync("transactions", SeedRowReaders.Transactions(generator.Transactions(range.First, range.Last)), ct,
+                        sent =>
+                        {
+                            var soFar = Interlocked.Read(ref loaded) + sent;
+                            if (soFar < plan.Transactions) progress.Report(soFar);
+                        });
                     var rows = range.Last - range.First + 1;
                     ProducerTelemetry.SeededRows.Add(rows, new KeyValuePair<string, object?>("table", "transactions"));
                     var now = Interlocked.Add(ref loaded, rows);
@@ -282,7 +288,7 @@ public sealed class Seeder
     /// <summary>Writes one chunk of rows atomically, by bulk copy or by multi-row INSERT IGNORE in one transaction.</summary>
     private sealed class ChunkLoader(MySqlConnection connection, SeedLoadMethod method)
     {
-        public async Task LoadAsync<T>(string table, RowReader<T> rows, CancellationToken cancellationToken)
+        public async Task LoadAsync<T>(string table, RowReader<T> rows, CancellationToken cancellationToken, Action<long>? rowsSent = null)
         {
             using var activity = ProducerTelemetry.Source.StartActivity("seed chunk");
             activity?.SetTag("db.collection.name", table);
@@ -293,7 +299,9 @@ public sealed class Seeder
                     DestinationTableName = table,
                     ConflictOption = MySqlBulkLoaderConflictOption.Ignore,
                     BulkCopyTimeout = 0,
+                    NotifyAfter = 10_000,
                 };
+                if (rowsSent is not null) bulkCopy.MySqlRowsCopied += (_, e) => rowsSent(e.RowsCopied);
                 for (var i = 0; i < rows.FieldCount; i++) bulkCopy.ColumnMappings.Add(new MySqlBulkCopyColumnMapping(i, rows.GetName(i)));
                 await bulkCopy.WriteToServerAsync(rows, cancellationToken);
             }
@@ -310,6 +318,7 @@ public sealed class Seeder
                     if (++inStatement == InsertRowsPerStatement)
                     {
                         await ExecuteAsync(sql.ToString(), transaction, cancellationToken);
+                        rowsSent?.Invoke(rows.RowsRead);
                         sql.Clear().Append(prefix);
                         inStatement = 0;
                     }
