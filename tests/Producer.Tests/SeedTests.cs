@@ -89,9 +89,13 @@ public sealed class SeedTests(MariaDbFixture mariaDb)
         var plan = new SeedPlan(5, 100, 20, 300_000, new DateOnly(2020, 1, 1), new DateOnly(2025, 1, 1));
         var seeder = new Seeder(cs, NullLogger.Instance);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
-        cancel.CancelAfter(TimeSpan.FromMilliseconds(700));
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => seeder.SeedAsync(plan, SeedLoadMethod.BulkCopy, 10_000, liveMode: false, cancel.Token));
+        var seeding = seeder.SeedAsync(plan, SeedLoadMethod.BulkCopy, 10_000, liveMode: false, cancel.Token);
+        // Stop it once it has started for real (its state row exists), in the middle of loading.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await seeder.ReadStateAsync(Token) is null && !seeding.IsCompleted && DateTime.UtcNow < deadline) await Task.Delay(20, Token);
+        cancel.CancelAfter(TimeSpan.FromMilliseconds(500));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => seeding);
 
         var loaded = await ScalarAsync(cs, "SELECT COUNT(*) FROM transactions");
         Assert.Equal(0, loaded % 10_000);
