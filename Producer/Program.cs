@@ -1,6 +1,6 @@
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
+using CustomerData.Producer.Cli;
 
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.Run();
+// No arguments (how the AppHost starts it): the live web host. Otherwise: a command-line verb.
+return args.Length == 0
+    ? await CustomerData.Producer.LiveHost.RunAsync()
+    : await ProducerCli.RunAsync(args, Console.Out, Console.Error, CancellationToken.None);

@@ -1,0 +1,97 @@
+using System.Net.Http.Json;
+using CustomerData.Contracts;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using static CustomerData.Producer.Tests.TestSupport;
+
+namespace CustomerData.Producer.Tests;
+
+public sealed class LiveTests(MariaDbFixture mariaDb, KafkaFixture kafka)
+{
+    [Fact]
+    public async Task Run_appends_transactions_stamped_now_and_sends_events()
+    {
+        var cs = await mariaDb.Server.CreateDatabaseAsync("run", Token);
+        var seed = await RunCliAsync("seed", "--mysql", cs, "--customers", "100", "--products", "30", "--transactions", "10000");
+        Assert.True(seed.ExitCode == 0, seed.Error);
+        var topic = "run-" + Guid.NewGuid().ToString("N")[..8];
+
+        var run = await RunCliAsync("run", "--mysql", cs, "--kafka", kafka.Cluster.BootstrapServers, "--topic", topic,
+            "--txn-rate", "100", "--event-rate", "200", "--duration", "3s");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        var appended = await ScalarAsync(cs, "SELECT COUNT(*) FROM transactions WHERE txn_id > 10000");
+        Assert.InRange(appended, 100, 400);
+        Assert.Equal(appended, await ScalarAsync(cs,
+            "SELECT COUNT(*) FROM transactions t JOIN products p ON p.product_id = t.product_id JOIN customers c ON c.customer_id = t.customer_id " +
+            "WHERE t.txn_id > 10000 AND t.amount = t.qty * p.price AND t.txn_timestamp > UTC_TIMESTAMP() - INTERVAL 2 MINUTE"));
+        var events = Consume(kafka.Cluster.BootstrapServers, topic, 200);
+        Assert.True(events.Count >= 200, $"{events.Count} events");
+    }
+
+    [Fact]
+    public async Task Live_host_seeds_an_empty_database_once_streams_and_reports_healthy()
+    {
+        var cs = await mariaDb.Server.CreateDatabaseAsync("live", Token);
+        var topic = "live-" + Guid.NewGuid().ToString("N")[..8];
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:" + PlatformNames.Connections.MySql] = cs,
+            ["ConnectionStrings:" + PlatformNames.Connections.Kafka] = kafka.Cluster.BootstrapServers,
+            ["Producer:Topic"] = topic,
+            ["Producer:Customers"] = "50",
+            ["Producer:Products"] = "20",
+            ["Producer:Transactions"] = "20000",
+            ["Producer:TxnRate"] = "50",
+            ["Producer:EventRate"] = "100",
+        };
+
+        for (var start = 0; start < 2; start++)
+        {
+            await using var app = LiveHost.Build([], b =>
+            {
+                b.Configuration.AddInMemoryCollection(settings);
+                b.WebHost.UseUrls("http://127.0.0.1:0");
+            });
+            await app.StartAsync(Token);
+            try
+            {
+                var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+                using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(10) };
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+                while (await LiveTransactionsAsync(cs) < 20 * (start + 1) && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(250, Token);
+                }
+                Assert.Equal("Healthy", await http.GetStringAsync("/health", Token));
+                Assert.Equal("Healthy", await http.GetStringAsync("/alive", Token));
+            }
+            finally
+            {
+                await app.StopAsync(Token);
+            }
+        }
+
+        // Seeded once: the second start found the complete seed and only streamed on.
+        Assert.Equal(20_000, await ScalarAsync(cs, "SELECT COUNT(*) FROM transactions WHERE txn_id <= 20000"));
+        Assert.Equal(50, await ScalarAsync(cs, "SELECT COUNT(*) FROM customers"));
+        Assert.True(await ScalarAsync(cs, "SELECT COUNT(*) FROM transactions WHERE txn_id > 20000") >= 40);
+        Assert.True(Consume(kafka.Cluster.BootstrapServers, topic, 100).Count >= 100);
+    }
+
+    /// <summary>Transactions appended after the seed; 0 while the host has not created the schema yet.</summary>
+    private static async Task<long> LiveTransactionsAsync(string cs)
+    {
+        try
+        {
+            return await ScalarAsync(cs, "SELECT COUNT(*) FROM transactions WHERE txn_id > 20000");
+        }
+        catch (MySqlConnector.MySqlException)
+        {
+            return 0;
+        }
+    }
+}
