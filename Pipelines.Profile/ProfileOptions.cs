@@ -1,0 +1,76 @@
+using System.ComponentModel.DataAnnotations;
+using CustomerData.Contracts;
+
+namespace CustomerData.Pipelines.Profile;
+
+/// <summary>Settings of Pipeline A, bound from the <c>Profile</c> configuration section.</summary>
+public sealed class ProfileOptions
+{
+    public const string SectionName = "Profile";
+
+    /// <summary>Keyspace of <c>customer_profile</c> when the Cassandra connection string names none.</summary>
+    [Required]
+    public string Keyspace { get; set; } = PlatformNames.Keyspace;
+
+    /// <summary>Table written by the pipeline.</summary>
+    [Required]
+    public string Table { get; set; } = "customer_profile";
+
+    /// <summary>Replication strategy used when the keyspace is created: SimpleStrategy or NetworkTopologyStrategy.</summary>
+    [Required]
+    public string ReplicationStrategy { get; set; } = "SimpleStrategy";
+
+    /// <summary>Replication factor for SimpleStrategy.</summary>
+    [Range(1, 32)]
+    public int ReplicationFactor { get; set; } = 1;
+
+    /// <summary>Replicas per data center for NetworkTopologyStrategy (for example <c>datacenter1: 3</c>).</summary>
+    public Dictionary<string, int> DataCenters { get; set; } = [];
+
+    /// <summary>Consistency level of the upserts and read-backs (a CQL level name, for example LOCAL_QUORUM).</summary>
+    [Required]
+    public string Consistency { get; set; } = "LOCAL_QUORUM";
+
+    /// <summary>Upserts in flight at once.</summary>
+    [Range(1, 4096)]
+    public int MaxInFlight { get; set; } = 64;
+
+    /// <summary>Read every written profile back and compare it with what was written.</summary>
+    public bool VerifyReadBack { get; set; }
+
+    /// <summary>Attempts per statement on ReadTimeout, WriteTimeout or Unavailable (the first try included).</summary>
+    [Range(1, 20)]
+    public int MaxAttempts { get; set; } = 5;
+
+    /// <summary>Backoff before the first retry; doubles each further retry (with jitter).</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How long a gap in the txn_id sequence may hold the offset back (an uncommitted insert) before it is reported and passed over.</summary>
+    public TimeSpan GapGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Pause between cycles in continuous mode.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Customers aggregated per MySQL query.</summary>
+    [Range(1, 100_000)]
+    public int CustomersPerQuery { get; set; } = 2_000;
+
+    /// <summary>Transactions per txn_id range when every customer is recomputed (rebuild, or a very large delta).</summary>
+    [Range(1_000, 10_000_000)]
+    public int TransactionsPerRange { get; set; } = 250_000;
+
+    /// <summary>MySQL queries run at once during a rebuild.</summary>
+    [Range(1, 64)]
+    public int QueryParallelism { get; set; } = 2;
+
+    /// <summary>Rejected or defaulted rows logged as samples per reason and cycle.</summary>
+    [Range(0, 1000)]
+    public int SamplesPerReason { get; set; } = 5;
+
+    /// <summary>The health check turns unhealthy when the last good cycle is older than this.</summary>
+    public TimeSpan MaxCycleAge { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Name of this source in <c>profile_offsets.source</c>.</summary>
+    [Required]
+    public string OffsetSource { get; set; } = "transactions";
+}
