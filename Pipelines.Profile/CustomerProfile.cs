@@ -64,6 +64,14 @@ public sealed class ProfileAggregate
         }
     }
 
+    /// <summary>Sets first/last purchase from a re-read that left out zero TIMESTAMPs, which count as missing.</summary>
+    public void ReplaceTimestamps(DateTime? first, DateTime? last, long zeroTimestamps)
+    {
+        FirstPurchaseUtc = first;
+        LastPurchaseUtc = last;
+        NullTimestamps += zeroTimestamps;
+    }
+
     /// <summary>The category with the most transactions; a tie goes to the ordinal-first name.</summary>
     public string FavoriteCategory()
     {

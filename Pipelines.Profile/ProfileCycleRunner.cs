@@ -89,7 +89,7 @@ public sealed class ProfileCycleRunner(
             await using var connection = await source.OpenAsync(cancellationToken);
             await MySqlProfileSource.VerifySchemaAsync(connection, cancellationToken);
             offsetBefore = await _offsets.ReadAsync(connection, cancellationToken: cancellationToken);
-            var delta = await MySqlProfileSource.ReadDeltaAsync(connection, offsetBefore, report, cancellationToken);
+            var delta = await MySqlProfileSource.ReadDeltaAsync(connection, offsetBefore, withCustomers: mode == CycleMode.Incremental, report, cancellationToken);
             state.RecordBacklog(delta.TxnIds.Count);
             activity?.SetTag("profile.offset.before", offsetBefore);
             activity?.SetTag("profile.delta.transactions", delta.TxnIds.Count);
@@ -97,7 +97,7 @@ public sealed class ProfileCycleRunner(
                 modeName, offsetBefore, delta.TxnIds.Count, delta.Customers.Count);
 
             var profiles = mode == CycleMode.Rebuild
-                ? await ComputeAllAsync(delta, report, cancellationToken)
+                ? await ComputeAllAsync(report, cancellationToken)
                 : await ComputeTouchedAsync(delta, report, cancellationToken);
 
             if (profiles.Count > 0)
@@ -175,12 +175,10 @@ public sealed class ProfileCycleRunner(
         return BuildProfiles(await aggregatesTask, rows, report);
     }
 
-    private async Task<List<CustomerProfile>> ComputeAllAsync(TxnDelta delta, DataQualityReport report, CancellationToken cancellationToken)
+    private async Task<List<CustomerProfile>> ComputeAllAsync(DataQualityReport report, CancellationToken cancellationToken)
     {
-        await using var connection = await source.OpenAsync(cancellationToken);
-        var maxTxnId = Math.Max(delta.MaxTxnId, await MySqlProfileSource.ReadMaxTxnIdAsync(connection, cancellationToken));
-        var aggregatesTask = source.AggregateAllAsync(maxTxnId, (done, total) =>
-            logger.LogInformation("Rebuild progress: {Done}/{Total} txn_id ranges aggregated", done, total), cancellationToken);
+        var aggregatesTask = source.AggregateAllAsync((done, total) =>
+            logger.LogInformation("Rebuild progress: {Done}/{Total} customer ranges aggregated", done, total), cancellationToken);
         var rows = await source.ReadCustomersAsync(null, cancellationToken);
         return BuildProfiles(await aggregatesTask, rows, report);
     }

@@ -55,11 +55,17 @@ public sealed class ProfileOptions
     [Range(1, 100_000)]
     public int CustomersPerQuery { get; set; } = 2_000;
 
-    /// <summary>Transactions per txn_id range when every customer is recomputed (rebuild, or a very large delta).</summary>
-    [Range(1_000, 10_000_000)]
-    public int TransactionsPerRange { get; set; } = 250_000;
+    /// <summary>customer_id ranges a rebuild is split into (also its progress steps).</summary>
+    [Range(1, 10_000)]
+    public int RebuildRanges { get; set; } = 8;
 
-    /// <summary>MySQL queries run at once during a rebuild.</summary>
+    /// <summary>
+    /// Create the covering index <c>ix_transactions_profile (customer_id, product_id, amount, txn_timestamp)</c>
+    /// on <c>transactions</c> when missing, so a customer's history is read from the index alone.
+    /// </summary>
+    public bool CreateCoveringIndex { get; set; } = true;
+
+    /// <summary>MySQL aggregation queries run at once.</summary>
     [Range(1, 64)]
     public int QueryParallelism { get; set; } = 2;
 
