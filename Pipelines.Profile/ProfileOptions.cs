@@ -1,10 +1,12 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.RegularExpressions;
 using CustomerData.Contracts;
+using CustomerData.Cql;
 
 namespace CustomerData.Pipelines.Profile;
 
 /// <summary>Settings of Pipeline A, bound from the <c>Profile</c> configuration section.</summary>
-public sealed class ProfileOptions
+public sealed partial class ProfileOptions : IValidatableObject
 {
     public const string SectionName = "Profile";
 
@@ -79,4 +81,37 @@ public sealed class ProfileOptions
     /// <summary>Name of this source in <c>profile_offsets.source</c>.</summary>
     [Required]
     public string OffsetSource { get; set; } = "transactions";
+
+    /// <summary>A CQL consistency level name (LOCAL_QUORUM, ONE, QUORUM, ...) as the client's enum.</summary>
+    public static CqlConsistency ParseConsistency(string name) =>
+        Enum.TryParse<CqlConsistency>(name.Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out var level) && Enum.IsDefined(level)
+            ? level
+            : throw new ArgumentException($"'{name}' is not a CQL consistency level (for example LOCAL_QUORUM, QUORUM, ONE, ALL).");
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,47}$")]
+    private static partial Regex CqlIdentifier();
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    private static partial Regex DataCenterName();
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!CqlIdentifier().IsMatch(Keyspace)) yield return new ValidationResult($"Profile:Keyspace '{Keyspace}' is not a CQL identifier.", [nameof(Keyspace)]);
+        if (!CqlIdentifier().IsMatch(Table)) yield return new ValidationResult($"Profile:Table '{Table}' is not a CQL identifier.", [nameof(Table)]);
+        if (ReplicationStrategy is not ("SimpleStrategy" or "NetworkTopologyStrategy"))
+        {
+            yield return new ValidationResult("Profile:ReplicationStrategy must be SimpleStrategy or NetworkTopologyStrategy.", [nameof(ReplicationStrategy)]);
+        }
+        else if (ReplicationStrategy == "NetworkTopologyStrategy" && (DataCenters.Count == 0
+            || DataCenters.Any(kv => !DataCenterName().IsMatch(kv.Key) || kv.Value is < 1 or > 32)))
+        {
+            yield return new ValidationResult("Profile:DataCenters must name each data center (letters, digits, _ . -) with 1..32 replicas for NetworkTopologyStrategy.", [nameof(DataCenters)]);
+        }
+        string? consistencyError = null;
+        try { ParseConsistency(Consistency); } catch (ArgumentException ex) { consistencyError = ex.Message; }
+        if (consistencyError is not null) yield return new ValidationResult(consistencyError, [nameof(Consistency)]);
+        if (GapGracePeriod < TimeSpan.Zero) yield return new ValidationResult("Profile:GapGracePeriod must not be negative.", [nameof(GapGracePeriod)]);
+        if (Interval <= TimeSpan.Zero) yield return new ValidationResult("Profile:Interval must be positive.", [nameof(Interval)]);
+        if (RetryBaseDelay < TimeSpan.Zero) yield return new ValidationResult("Profile:RetryBaseDelay must not be negative.", [nameof(RetryBaseDelay)]);
+    }
 }

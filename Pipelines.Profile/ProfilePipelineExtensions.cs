@@ -15,6 +15,7 @@ public static class ProfilePipelineExtensions
     public static IHostApplicationBuilder AddProfilePipeline(this IHostApplicationBuilder builder, bool continuous)
     {
         builder.AddMySqlDataSource(PlatformNames.Connections.MySql);
+        builder.AddCassandraSession(PlatformNames.Connections.Cassandra);
         builder.Services.AddOptions<ProfileOptions>()
             .BindConfiguration(ProfileOptions.SectionName)
             .ValidateDataAnnotations()
@@ -23,6 +24,7 @@ public static class ProfilePipelineExtensions
         builder.Services.AddSingleton<ProfileCycleState>();
         builder.Services.AddSingleton(sp => new MySqlProfileSource(
             sp.GetRequiredService<MySqlDataSource>(), sp.GetRequiredService<IOptions<ProfileOptions>>().Value));
+        builder.Services.AddSingleton<IProfileStore, CassandraProfileStore>();
         builder.Services.AddSingleton<ProfileCycleRunner>();
         builder.Services.AddHealthChecks().AddCheck<ProfileHealthCheck>("profile-cycle", tags: ["ready"]);
         if (continuous) builder.Services.AddHostedService<ProfileWorker>();
