@@ -29,15 +29,15 @@ public sealed class CassandraProfileStore(CqlSession session, IOptions<ProfileOp
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
         var schemaOptions = new CqlQueryOptions { IsIdempotent = true, Consistency = _consistency };
-        await session.ExecuteAsync(
+        await WithRetriesAsync("create keyspace", null, () => session.ExecuteAsync(
             $"CREATE KEYSPACE IF NOT EXISTS {Quote(Keyspace)} WITH replication = {ReplicationMap()}",
-            options: schemaOptions, cancellationToken: cancellationToken);
-        await session.ExecuteAsync(
+            options: schemaOptions, cancellationToken: cancellationToken), cancellationToken);
+        await WithRetriesAsync("create table", null, () => session.ExecuteAsync(
             $"CREATE TABLE IF NOT EXISTS {QualifiedTable} (" +
             "customer_id int PRIMARY KEY, name text, email text, gender text, total_spend decimal, " +
             "total_transactions int, avg_order_value decimal, first_purchase timestamp, last_purchase timestamp, " +
             "favorite_category text)",
-            options: schemaOptions, cancellationToken: cancellationToken);
+            options: schemaOptions, cancellationToken: cancellationToken), cancellationToken);
         logger.LogInformation("Cassandra table {Table} ready (replication {Replication}, writes at {Consistency})",
             QualifiedTable, ReplicationMap(), _consistency);
     }
@@ -97,7 +97,7 @@ public sealed class CassandraProfileStore(CqlSession session, IOptions<ProfileOp
         p.FirstPurchase, p.LastPurchase, p.FavoriteCategory,
     ];
 
-    private async Task<T> WithRetriesAsync<T>(string operation, int customerId, Func<Task<T>> action, CancellationToken cancellationToken)
+    private async Task<T> WithRetriesAsync<T>(string operation, int? customerId, Func<Task<T>> action, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -110,7 +110,7 @@ public sealed class CassandraProfileStore(CqlSession session, IOptions<ProfileOp
                 ProfileTelemetry.WriteRetries.Add(1, new KeyValuePair<string, object?>("error.type", ex.GetType().Name));
                 // Doubling backoff with jitter, so many in-flight writes do not retry in lockstep.
                 var delay = _options.RetryBaseDelay * Math.Pow(2, attempt - 1) * (0.5 + Random.Shared.NextDouble());
-                logger.LogWarning("Profile {Operation} of customer {CustomerId} failed with {ErrorType} (attempt {Attempt} of {MaxAttempts}); retrying in {DelayMs} ms",
+                logger.LogWarning("Cassandra {Operation} (customer {CustomerId}) failed with {ErrorType} (attempt {Attempt} of {MaxAttempts}); retrying in {DelayMs} ms",
                     operation, customerId, ex.GetType().Name, attempt, _options.MaxAttempts, (int)delay.TotalMilliseconds);
                 await Task.Delay(delay, cancellationToken);
             }

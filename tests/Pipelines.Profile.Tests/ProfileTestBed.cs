@@ -43,9 +43,14 @@ public sealed class ProfileTestBed : IAsyncDisposable
         return new ProfileTestBed(connectionString, keyspace, cql.Server, new MySqlDataSource(connectionString));
     }
 
-    public async Task<CqlSession> ConnectAsync()
+    /// <param name="withKeyspace">
+    /// Put the keyspace in the connection string. Without it the pipeline names its keyspace from
+    /// <see cref="ProfileOptions.Keyspace"/> and the client issues no USE: the fault tests need that,
+    /// because the client does not retry a failed implicit USE (reported to the CQL client's owner).
+    /// </param>
+    public async Task<CqlSession> ConnectAsync(bool withKeyspace = true)
     {
-        var options = CqlSessionOptions.Parse(Cql.ConnectionString(Keyspace));
+        var options = CqlSessionOptions.Parse(Cql.ConnectionString(withKeyspace ? Keyspace : null));
         options.RetryBaseDelay = TimeSpan.FromMilliseconds(5);
         var session = await CqlSession.ConnectAsync(options);
         _sessions.Add(session);
@@ -53,7 +58,7 @@ public sealed class ProfileTestBed : IAsyncDisposable
     }
 
     /// <summary>A runner as the host would build it; every call gives a fresh one (as a restarted process would have).</summary>
-    public async Task<ProfileCycleRunner> CreateRunnerAsync(Action<ProfileOptions>? configure = null, ILoggerFactory? loggers = null)
+    public async Task<ProfileCycleRunner> CreateRunnerAsync(Action<ProfileOptions>? configure = null, ILoggerFactory? loggers = null, bool sessionKeyspace = true)
     {
         var options = new ProfileOptions
         {
@@ -64,7 +69,7 @@ public sealed class ProfileTestBed : IAsyncDisposable
         };
         configure?.Invoke(options);
         loggers ??= NullLoggerFactory.Instance;
-        var session = await ConnectAsync();
+        var session = await ConnectAsync(sessionKeyspace);
         var store = new CassandraProfileStore(session, Options.Create(options), loggers.CreateLogger<CassandraProfileStore>());
         return new ProfileCycleRunner(new MySqlProfileSource(DataSource, options), store, Options.Create(options),
             new ProfileCycleState(Time), Time, loggers.CreateLogger<ProfileCycleRunner>());
