@@ -40,11 +40,8 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
     ];
 
     /// <summary>Creates the source database and tables when missing (<see cref="SourceSchema"/>).</summary>
-    public async Task ApplySourceSchemaAsync(CancellationToken cancellationToken)
-    {
-        await SourceSchema.ApplyAsync(dataSource.ConnectionString, cancellationToken);
-        await EnsureCoveringIndexAsync(cancellationToken);
-    }
+    public Task ApplySourceSchemaAsync(CancellationToken cancellationToken) =>
+        SourceSchema.ApplyAsync(dataSource.ConnectionString, cancellationToken);
 
     /// <summary>A connection whose session reads TIMESTAMP columns in UTC, whatever the server's zone.</summary>
     public async Task<MySqlConnection> OpenAsync(CancellationToken cancellationToken)
@@ -339,7 +336,9 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
             var map = await ReadCategoryMapAsync(connection, cancellationToken);
             string sql;
             // Null counts come from COUNT(column), which costs nothing per row, unlike an expression.
-            const string aggregates = "COUNT(*), SUM(amount), MIN(txn_timestamp), MAX(txn_timestamp), COUNT(amount), COUNT(txn_timestamp)";
+            // MIN/MAX are read as text (once per group, not per row): a zero date then reads without
+            // error whatever the connection string says about zero dates.
+            const string aggregates = "COUNT(*), SUM(amount), CAST(MIN(txn_timestamp) AS CHAR), CAST(MAX(txn_timestamp) AS CHAR), COUNT(amount), COUNT(txn_timestamp)";
             if (map is not null)
             {
                 // The category is looked up in a byte string indexed by product_id instead of a join:
@@ -402,18 +401,21 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
         return result;
     }
 
-    /// <summary>A TIMESTAMP value in UTC; <paramref name="isZero"/> for MySQL's zero date (possible under a lax sql_mode).</summary>
+    private static readonly string[] s_timestampFormats = ["yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm:ss.FFFFFF", "yyyy-MM-dd"];
+
+    /// <summary>A TIMESTAMP read as text, in UTC (the session's zone); <paramref name="isZero"/> for MySQL's zero date (possible under a lax sql_mode).</summary>
     private static DateTime? ReadTimestamp(MySqlDataReader reader, int ordinal, out bool isZero)
     {
         isZero = false;
         if (reader.IsDBNull(ordinal)) return null;
-        var value = reader.GetMySqlDateTime(ordinal);
-        if (!value.IsValidDateTime)
+        var text = reader.GetString(ordinal);
+        if (!DateTime.TryParseExact(text, s_timestampFormats, CultureInfo.InvariantCulture,
+                DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var value))
         {
-            isZero = true;
+            isZero = true; // 0000-00-00 00:00:00 or another date no calendar has
             return null;
         }
-        return DateTime.SpecifyKind(value.GetDateTime(), DateTimeKind.Utc);
+        return DateTime.SpecifyKind(value, DateTimeKind.Utc);
     }
 
     /// <summary>
@@ -423,16 +425,14 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
     private static async Task FixZeroTimestampsAsync(MySqlConnection connection, List<int> customerIds, Dictionary<int, ProfileAggregate> aggregates, CancellationToken cancellationToken)
     {
         await using var command = new MySqlCommand(
-            "SELECT customer_id, MIN(NULLIF(txn_timestamp, 0)), MAX(NULLIF(txn_timestamp, 0)), SUM(txn_timestamp = 0) FROM transactions " +
+            "SELECT customer_id, CAST(MIN(NULLIF(txn_timestamp, 0)) AS CHAR), CAST(MAX(NULLIF(txn_timestamp, 0)) AS CHAR), COUNT(txn_timestamp) - COUNT(NULLIF(txn_timestamp, 0)) FROM transactions " +
             "WHERE customer_id IN (" + string.Join(',', customerIds.Distinct().Select(id => id.ToString(CultureInfo.InvariantCulture))) + ") GROUP BY customer_id",
             connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             aggregates[reader.GetInt32(0)].ReplaceTimestamps(
-                reader.IsDBNull(1) ? null : DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc),
-                reader.IsDBNull(2) ? null : DateTime.SpecifyKind(reader.GetDateTime(2), DateTimeKind.Utc),
-                reader.GetInt64(3));
+                ReadTimestamp(reader, 1, out _), ReadTimestamp(reader, 2, out _), reader.GetInt64(3));
         }
     }
 

@@ -47,6 +47,7 @@ public sealed class ProfileCycleRunner(
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
     private bool _storeReady;
     private bool _sourceReady;
+    private bool _indexReady;
 
     /// <summary>Test hook: runs after the upserts and before the offset moves (a crash there is what it simulates).</summary>
     internal Func<CancellationToken, Task>? BeforeOffsetAdvance { get; set; }
@@ -88,6 +89,11 @@ public sealed class ProfileCycleRunner(
 
             await using var connection = await source.OpenAsync(cancellationToken);
             await MySqlProfileSource.VerifySchemaAsync(connection, cancellationToken);
+            if (!_indexReady)
+            {
+                await source.EnsureCoveringIndexAsync(cancellationToken);
+                _indexReady = true;
+            }
             offsetBefore = await _offsets.ReadAsync(connection, cancellationToken: cancellationToken);
             var delta = await MySqlProfileSource.ReadDeltaAsync(connection, offsetBefore, withCustomers: mode == CycleMode.Incremental, report, cancellationToken);
             state.RecordBacklog(delta.TxnIds.Count);
