@@ -29,6 +29,9 @@ public sealed class CqlDevServerOptions
     public string? Username { get; set; }
     public string? Password { get; set; }
 
+    /// <summary>When set (in-process only), clients must connect with TLS using this certificate.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? Certificate { get; set; }
+
     /// <summary>Highest protocol version accepted (3 or 4); lower it to exercise client negotiation.</summary>
     public int MaxProtocolVersion { get; set; } = 4;
 
@@ -158,8 +161,8 @@ public sealed class CqlDevServer : IAsyncDisposable
         if (_options.Faults.FailNext > 0) Faults.FailNext(_options.Faults.FailNext, _options.Faults.Kind);
         if (_options.Faults.LatencyMs > 0) Faults.Latency = TimeSpan.FromMilliseconds(_options.Faults.LatencyMs);
         _logger.LogWarning(
-            "CQL dev server listening on {Host}:{Port} (protocol v3/v4, auth {Auth}, data file {DataFile}). FOR TESTS AND LOCAL DEVELOPMENT ONLY: in-memory, single node, not a database.",
-            _options.Host, Port, AuthEnabled ? "on" : "off", string.IsNullOrEmpty(_options.DataFile) ? "(memory only)" : _options.DataFile);
+            "CQL dev server listening on {Host}:{Port} (protocol v3/v4, auth {Auth}, TLS {Tls}, data file {DataFile}). FOR TESTS AND LOCAL DEVELOPMENT ONLY: in-memory, single node, not a database.",
+            _options.Host, Port, AuthEnabled ? "on" : "off", _options.Certificate is null ? "off" : "on", string.IsNullOrEmpty(_options.DataFile) ? "(memory only)" : _options.DataFile);
         _acceptLoop = Task.Run(AcceptLoopAsync, CancellationToken.None);
         if (!string.IsNullOrEmpty(_options.DataFile)) _persistLoop = Task.Run(PersistLoopAsync, CancellationToken.None);
         return Task.CompletedTask;
@@ -643,7 +646,7 @@ public sealed class CqlDevServer : IAsyncDisposable
     /// <summary>One client socket: frames are handled in order as they arrive; responses are flushed in batches.</summary>
     private sealed class Connection(CqlDevServer server, Socket socket)
     {
-        private readonly NetworkStream _stream = new(socket, ownsSocket: true);
+        private Stream _stream = new NetworkStream(socket, ownsSocket: true);
         private readonly SemaphoreSlim _writeLock = new(1, 1);
         private readonly RequestState _state = new();
 
@@ -660,6 +663,12 @@ public sealed class CqlDevServer : IAsyncDisposable
             var output = new CqlFrameWriter(64 * 1024);
             try
             {
+                if (server._options.Certificate is { } certificate)
+                {
+                    var ssl = new System.Net.Security.SslStream(_stream, leaveInnerStreamOpen: false);
+                    await ssl.AuthenticateAsServerAsync(certificate);
+                    _stream = ssl;
+                }
                 while (!stopping.IsCancellationRequested)
                 {
                     var read = await _stream.ReadAsync(buffer.AsMemory(end), stopping);
@@ -711,9 +720,9 @@ public sealed class CqlDevServer : IAsyncDisposable
                     }
                 }
             }
-            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+            catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException or System.Security.Authentication.AuthenticationException)
             {
-                // Client went away or the server is stopping.
+                // Client went away, failed the TLS handshake, or the server is stopping.
             }
             finally
             {

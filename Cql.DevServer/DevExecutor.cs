@@ -274,12 +274,13 @@ internal sealed class DevExecutor(DevCatalog catalog)
     {
         var table = ResolveTable(select.Table, keyspace);
         var (columns, ordinals) = SelectColumns(table, select);
-        var filters = select.Where.Select(c =>
+        var filters = new (int Ordinal, byte[]? Value)[select.Where.Count];
+        for (var i = 0; i < filters.Length; i++)
         {
-            var ordinal = table.Ordinal(c.Column);
-            var value = Value(c.Value, table.Columns[ordinal], values);
-            return (ordinal, Value: ReferenceEquals(value, Unset) ? null : value);
-        }).ToArray();
+            var ordinal = table.Ordinal(select.Where[i].Column);
+            var value = Value(select.Where[i].Value, table.Columns[ordinal], values);
+            filters[i] = (ordinal, ReferenceEquals(value, Unset) ? null : value);
+        }
         var limit = int.MaxValue;
         if (select.Limit is not null)
         {
@@ -302,7 +303,7 @@ internal sealed class DevExecutor(DevCatalog catalog)
         lock (table.Sync)
         {
             IEnumerable<(byte[] Key, byte[]?[] Row)> candidates;
-            if (afterKey is null && table.PrimaryKey.All(o => filters.Any(f => f.ordinal == o && f.Value is not null)))
+            if (afterKey is null && CoversPrimaryKey(table, filters))
             {
                 var keyRow = new byte[]?[table.Columns.Count];
                 foreach (var (ordinal, value) in filters) keyRow[ordinal] ??= value;
@@ -341,6 +342,17 @@ internal sealed class DevExecutor(DevCatalog catalog)
             }
         }
         return new RowsResult(columns, rows, nextState);
+    }
+
+    private static bool CoversPrimaryKey(DevTable table, (int Ordinal, byte[]? Value)[] filters)
+    {
+        foreach (var ordinal in table.PrimaryKey)
+        {
+            var found = false;
+            foreach (var filter in filters) found |= filter.Ordinal == ordinal && filter.Value is not null;
+            if (!found) return false;
+        }
+        return true;
     }
 
     private static bool Matches(byte[]?[] row, (int Ordinal, byte[]? Value)[] filters)

@@ -14,11 +14,17 @@ namespace CustomerData.Cql;
 /// </summary>
 internal sealed class CqlConnection : IAsyncDisposable
 {
-    private sealed class Pending(CqlConnection owner)
+    private sealed class Pending(CqlOpcode opcode, TimeSpan timeout)
     {
         public readonly TaskCompletionSource<CqlFrame> Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public CqlConnection Owner => owner;
+        public readonly long Deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        public CqlOpcode Opcode => opcode;
+        public TimeSpan Timeout => timeout;
     }
+
+    /// <summary>How often pending requests are checked against their deadline (one timer per connection, not per request).</summary>
+    private static readonly TimeSpan TimeoutSweepPeriod = TimeSpan.FromMilliseconds(25);
+    private readonly Timer _timeoutSweep;
 
     private readonly Socket _socket;
     private readonly Stream _stream;
@@ -41,6 +47,21 @@ internal sealed class CqlConnection : IAsyncDisposable
         _pending = new Pending?[maxInFlight];
         for (var i = maxInFlight - 1; i >= 0; i--) _freeStreams.Push((short)i);
         _slots = new SemaphoreSlim(maxInFlight, maxInFlight);
+        _timeoutSweep = new Timer(static state => ((CqlConnection)state!).SweepTimeouts(), this, TimeoutSweepPeriod, TimeoutSweepPeriod);
+    }
+
+    /// <summary>Fails requests past their deadline; their stream ids stay reserved until the late response arrives.</summary>
+    private void SweepTimeouts()
+    {
+        var now = Environment.TickCount64;
+        foreach (var pending in _pending)
+        {
+            if (pending is not null && pending.Deadline <= now && !pending.Completion.Task.IsCompleted)
+            {
+                pending.Completion.TrySetException(new CqlRequestTimeoutException(
+                    $"No response from {Endpoint} within {pending.Timeout.TotalMilliseconds:0} ms ({pending.Opcode})."));
+            }
+        }
     }
 
     public string Endpoint { get; }
@@ -168,13 +189,14 @@ internal sealed class CqlConnection : IAsyncDisposable
         frame.EndFrame();
         var bytes = frame.Written.ToArray();
 
-        await _slots.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        if (!await _slots.WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
+            throw new CqlRequestTimeoutException($"All {_pending.Length} stream ids on {Endpoint} stayed busy for {timeout.TotalMilliseconds:0} ms ({opcode}).");
         if (!_freeStreams.TryPop(out var stream))
         {
             _slots.Release();
             throw new CqlConnectionException($"No free stream id on {Endpoint}.");
         }
-        var pending = new Pending(this);
+        var pending = new Pending(opcode, timeout);
         _pending[stream] = pending;
         Interlocked.Increment(ref _inFlight);
         BinaryPrimitives.WriteInt16BigEndian(bytes.AsSpan(2), stream);
@@ -183,15 +205,9 @@ internal sealed class CqlConnection : IAsyncDisposable
             // The reader loop already failed every pending request, or is about to.
             pending.Completion.TrySetException(Closed());
         }
-        try
-        {
-            return await pending.Completion.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // The stream id stays reserved until the late response arrives (the reader frees it).
-            throw new CqlRequestTimeoutException($"No response from {Endpoint} within {timeout.TotalMilliseconds:0} ms ({opcode}).");
-        }
+        return cancellationToken.CanBeCanceled
+            ? await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false)
+            : await pending.Completion.Task.ConfigureAwait(false);
     }
 
     private void ThrowIfClosed()
@@ -303,6 +319,7 @@ internal sealed class CqlConnection : IAsyncDisposable
         var failure = ex as CqlConnectionException ?? new CqlConnectionException($"Connection to {Endpoint} failed: {ex.Message}", ex);
         if (Interlocked.CompareExchange(ref _failure, failure, null) is not null) return;
         _writes.Writer.TryComplete();
+        _timeoutSweep.Dispose();
         _closing.Cancel();
         try { _stream.Dispose(); } catch (ObjectDisposedException) { }
         for (var i = 0; i < _pending.Length; i++)

@@ -111,7 +111,8 @@ public sealed class CqlSession : IAsyncDisposable
             var frame = await RunAsync(CqlOpcode.Execute, w =>
             {
                 w.WriteShortBytes(statement.Id);
-                WriteQueryParameters(w, consistency, options, values, statement.Variables);
+                // The result columns are known from PREPARE: ask the server not to resend them.
+                WriteQueryParameters(w, consistency, options, values, statement.Variables, skipMetadata: statement.ResultColumns.Count > 0);
             }, idempotent, options.Timeout, id => id.AsSpan().SequenceEqual(statement.Id) ? statement : null, activity, cancellationToken);
             var result = CqlResult.Read(ExpectResult(frame), statement.ResultColumns);
             Record(activity, started, statement.Query, null);
@@ -254,10 +255,11 @@ public sealed class CqlSession : IAsyncDisposable
 
     private sealed record InferredValue(CqlType Type, object Value);
 
-    private void WriteQueryParameters(CqlFrameWriter w, CqlConsistency consistency, CqlQueryOptions options, IReadOnlyList<object?>? values, CqlColumnSet? variables)
+    private void WriteQueryParameters(CqlFrameWriter w, CqlConsistency consistency, CqlQueryOptions options, IReadOnlyList<object?>? values, CqlColumnSet? variables, bool skipMetadata = false)
     {
         w.WriteShort((ushort)consistency);
         var flags = QueryFlags.PageSize;
+        if (skipMetadata) flags |= QueryFlags.SkipMetadata;
         if (values is { Count: > 0 }) flags |= QueryFlags.Values;
         if (options.PagingState is not null) flags |= QueryFlags.PagingState;
         if (options.SerialConsistency is not null) flags |= QueryFlags.SerialConsistency;
@@ -451,9 +453,13 @@ public sealed class CqlSession : IAsyncDisposable
         activity.SetTag("db.statement", statement.Length > 2000 ? statement[..2000] : statement);
         activity.SetTag("db.operation", operation);
         if (_keyspace is { } keyspace) activity.SetTag("db.name", keyspace);
-        if (consistency is { } level) activity.SetTag("db.cassandra.consistency_level", level.ToString().ToUpperInvariant());
+        if (consistency is { } level) activity.SetTag("db.cassandra.consistency_level", ConsistencyName(level));
         return activity;
     }
+
+    /// <summary>Protocol spelling of a consistency level (LOCAL_QUORUM, not LocalQuorum).</summary>
+    public static string ConsistencyName(CqlConsistency level) =>
+        string.Concat(level.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + c : c.ToString())).ToUpperInvariant();
 
     private static string FirstWord(string statement)
     {
