@@ -130,6 +130,11 @@ public sealed class CqlDevServer : IAsyncDisposable
     public string Host => _options.Host;
     public CqlDevFaults Faults { get; } = new();
 
+    private long _optionsRequests;
+
+    /// <summary>OPTIONS messages received (drivers send them at connect and as heartbeats).</summary>
+    public long OptionsRequests => Interlocked.Read(ref _optionsRequests);
+
     /// <summary><c>Contact Points=host:port</c> plus credentials when auth is on.</summary>
     public string ConnectionString(string? keyspace = null) =>
         $"Contact Points={Host}:{Port}" + (keyspace is null ? "" : $";Keyspace={keyspace}") +
@@ -331,6 +336,7 @@ public sealed class CqlDevServer : IAsyncDisposable
             switch (frame.Opcode)
             {
                 case CqlOpcode.Options:
+                    Interlocked.Increment(ref _optionsRequests);
                     SetOpcode(output, start, CqlOpcode.Supported);
                     output.WriteStringMultimap([
                         new("CQL_VERSION", ["3.4.4"]), new("COMPRESSION", []), new("PROTOCOL_VERSIONS", ["3/v3", "4/v4"])]);

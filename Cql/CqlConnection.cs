@@ -31,12 +31,18 @@ internal sealed class CqlConnection : IAsyncDisposable
     private readonly Pending?[] _pending;
     private readonly ConcurrentStack<short> _freeStreams = new();
     private readonly SemaphoreSlim _slots;
-    private readonly Channel<byte[]> _writes = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<ArraySegment<byte>> _writes = Channel.CreateUnbounded<ArraySegment<byte>>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _closing = new();
     private Exception? _failure;
     private int _inFlight;
     private Task _readLoop = Task.CompletedTask;
     private Task _writeLoop = Task.CompletedTask;
+
+    private long _lastReceived = Environment.TickCount64;
+    private int _heartbeatRunning;
+
+    /// <summary>Idle time after which an OPTIONS heartbeat checks that the peer still answers (0 disables).</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     private CqlConnection(Socket socket, Stream stream, string endpoint, byte version, int maxInFlight)
     {
@@ -54,6 +60,11 @@ internal sealed class CqlConnection : IAsyncDisposable
     private void SweepTimeouts()
     {
         var now = Environment.TickCount64;
+        if (HeartbeatInterval > TimeSpan.Zero && now - Volatile.Read(ref _lastReceived) > HeartbeatInterval.TotalMilliseconds
+            && _failure is null && Interlocked.Exchange(ref _heartbeatRunning, 1) == 0)
+        {
+            _ = HeartbeatAsync();
+        }
         foreach (var pending in _pending)
         {
             if (pending is not null && pending.Deadline <= now && !pending.Completion.Task.IsCompleted)
@@ -122,7 +133,10 @@ internal sealed class CqlConnection : IAsyncDisposable
                 }, timeout.Token);
                 stream = ssl;
             }
-            var connection = new CqlConnection(socket, stream, $"{host}:{port}", version, options.MaxRequestsPerConnection);
+            var connection = new CqlConnection(socket, stream, $"{host}:{port}", version, options.MaxRequestsPerConnection)
+            {
+                HeartbeatInterval = options.HeartbeatInterval,
+            };
             connection._readLoop = Task.Run(connection.ReadLoopAsync, CancellationToken.None);
             connection._writeLoop = Task.Run(connection.WriteLoopAsync, CancellationToken.None);
             return connection;
@@ -187,10 +201,15 @@ internal sealed class CqlConnection : IAsyncDisposable
         var frame = CqlFrameWriter.Start(ProtocolVersion, opcode);
         writeBody(frame);
         frame.EndFrame();
-        var bytes = frame.Written.ToArray();
+        var bytes = new ArraySegment<byte>(frame.Buffer, 0, frame.Length);
 
         if (!await _slots.WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
             throw new CqlRequestTimeoutException($"All {_pending.Length} stream ids on {Endpoint} stayed busy for {timeout.TotalMilliseconds:0} ms ({opcode}).");
+        if (_failure is not null)
+        {
+            _slots.Release();
+            throw Closed();
+        }
         if (!_freeStreams.TryPop(out var stream))
         {
             _slots.Release();
@@ -208,6 +227,25 @@ internal sealed class CqlConnection : IAsyncDisposable
         return cancellationToken.CanBeCanceled
             ? await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false)
             : await pending.Completion.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>An idle connection whose peer vanished without closing (half-open TCP) would only be noticed by a request timing out.</summary>
+    private async Task HeartbeatAsync()
+    {
+        try
+        {
+            var response = await SendAsync(CqlOpcode.Options, _ => { }, TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
+            if (response.Opcode != CqlOpcode.Supported) Fail(new CqlProtocolException($"Heartbeat answered with {response.Opcode}."));
+        }
+        catch (CqlException ex)
+        {
+            Fail(new CqlConnectionException($"Heartbeat to {Endpoint} failed: {ex.Message}", ex));
+        }
+        finally
+        {
+            Volatile.Write(ref _lastReceived, Environment.TickCount64);
+            Volatile.Write(ref _heartbeatRunning, 0);
+        }
     }
 
     private void ThrowIfClosed()
@@ -229,18 +267,18 @@ internal sealed class CqlConnection : IAsyncDisposable
                 var length = 0;
                 while (length < buffer.Length && reader.TryRead(out var frame))
                 {
-                    if (length + frame.Length > buffer.Length)
+                    if (length + frame.Count > buffer.Length)
                     {
                         if (length > 0) await _stream.WriteAsync(buffer.AsMemory(0, length), _closing.Token).ConfigureAwait(false);
                         length = 0;
-                        if (frame.Length > buffer.Length)
+                        if (frame.Count > buffer.Length)
                         {
-                            await _stream.WriteAsync(frame, _closing.Token).ConfigureAwait(false);
+                            await _stream.WriteAsync(frame.AsMemory(), _closing.Token).ConfigureAwait(false);
                             continue;
                         }
                     }
-                    frame.CopyTo(buffer, length);
-                    length += frame.Length;
+                    frame.AsSpan().CopyTo(buffer.AsSpan(length));
+                    length += frame.Count;
                 }
                 if (length > 0) await _stream.WriteAsync(buffer.AsMemory(0, length), _closing.Token).ConfigureAwait(false);
                 await _stream.FlushAsync(_closing.Token).ConfigureAwait(false);
@@ -293,6 +331,7 @@ internal sealed class CqlConnection : IAsyncDisposable
                 }
                 var read = await _stream.ReadAsync(buffer.AsMemory(end), _closing.Token).ConfigureAwait(false);
                 if (read == 0) throw new CqlConnectionException($"{Endpoint} closed the connection.");
+                Volatile.Write(ref _lastReceived, Environment.TickCount64);
                 end += read;
             }
         }
@@ -327,6 +366,8 @@ internal sealed class CqlConnection : IAsyncDisposable
             var pending = Interlocked.Exchange(ref _pending[i], null);
             pending?.Completion.TrySetException(failure);
         }
+        // Wake callers waiting for a stream id: they see the failure and move on.
+        try { _slots.Release(_pending.Length - _slots.CurrentCount); } catch (Exception e) when (e is SemaphoreFullException or ArgumentOutOfRangeException) { }
     }
 
     public async ValueTask DisposeAsync()

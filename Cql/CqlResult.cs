@@ -238,10 +238,9 @@ public sealed class CqlResult
                 return new CqlResult(kind, CqlColumnSet.Empty, [], null, reader.ReadString());
             case CqlResultKind.SchemaChange:
             {
-                reader.ReadString();
-                var target = reader.ReadString();
+                reader.ReadString(); // change type
+                reader.ReadString(); // target
                 var keyspace = reader.ReadString();
-                _ = target;
                 return new CqlResult(kind, CqlColumnSet.Empty, [], null, keyspace);
             }
             default:

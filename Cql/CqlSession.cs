@@ -84,12 +84,12 @@ public sealed class CqlSession : IAsyncDisposable
             }, idempotent, options.Timeout, null, activity, cancellationToken);
             var result = CqlResult.Read(ExpectResult(frame), null);
             AfterResult(result);
-            Record(activity, started, cql, null);
+            Record(activity, started, FirstWord(cql), null);
             return result;
         }
         catch (Exception ex)
         {
-            Record(activity, started, cql, ex);
+            Record(activity, started, FirstWord(cql), ex);
             throw;
         }
     }
@@ -104,7 +104,7 @@ public sealed class CqlSession : IAsyncDisposable
             throw new ArgumentException($"Statement '{statement.Query}' takes {statement.Variables.Count} values, got {values.Count}.", nameof(values));
         var consistency = options.Consistency ?? _options.DefaultConsistency;
         var idempotent = options.IsIdempotent ?? IsSelect(statement.Query);
-        using var activity = StartActivity(statement.Query, consistency);
+        using var activity = StartActivity(statement.Query, consistency, statement.Operation);
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -115,12 +115,12 @@ public sealed class CqlSession : IAsyncDisposable
                 WriteQueryParameters(w, consistency, options, values, statement.Variables, skipMetadata: statement.ResultColumns.Count > 0);
             }, idempotent, options.Timeout, id => id.AsSpan().SequenceEqual(statement.Id) ? statement : null, activity, cancellationToken);
             var result = CqlResult.Read(ExpectResult(frame), statement.ResultColumns);
-            Record(activity, started, statement.Query, null);
+            Record(activity, started, statement.Operation, null);
             return result;
         }
         catch (Exception ex)
         {
-            Record(activity, started, statement.Query, ex);
+            Record(activity, started, statement.Operation, ex);
             throw;
         }
     }
@@ -147,12 +147,12 @@ public sealed class CqlSession : IAsyncDisposable
         {
             var frame = await RunAsync(CqlOpcode.Prepare, w => w.WriteLongString(cql), idempotent: true, null, null, activity, cancellationToken);
             var statement = ReadPrepared(ExpectResult(frame), cql, keyspace);
-            Record(activity, started, cql, null);
+            Record(activity, started, "PREPARE", null);
             return statement;
         }
         catch (Exception ex)
         {
-            Record(activity, started, cql, ex);
+            Record(activity, started, "PREPARE", ex);
             throw;
         }
     }
@@ -202,11 +202,11 @@ public sealed class CqlSession : IAsyncDisposable
                 id => statements.Select(s => s.Prepared).FirstOrDefault(p => p is not null && p.Id.AsSpan().SequenceEqual(id)),
                 activity, cancellationToken);
             ExpectResult(frame);
-            Record(activity, started, summary, null);
+            Record(activity, started, "BATCH", null);
         }
         catch (Exception ex)
         {
-            Record(activity, started, summary, ex);
+            Record(activity, started, "BATCH", ex);
             throw;
         }
     }
@@ -400,7 +400,7 @@ public sealed class CqlSession : IAsyncDisposable
             if (connection.Keyspace == keyspace) return;
             var frame = await connection.SendAsync(CqlOpcode.Query, w =>
             {
-                w.WriteLongString($"USE \"{keyspace.Replace("\"", "\"\"", StringComparison.Ordinal)}\"");
+                w.WriteLongString($"USE {QuoteIdentifierIfNeeded(keyspace)}");
                 w.WriteShort((ushort)CqlConsistency.One);
                 w.WriteByte(0);
             }, timeout, cancellationToken);
@@ -420,6 +420,12 @@ public sealed class CqlSession : IAsyncDisposable
             connection.KeyspaceLock.Release();
         }
     }
+
+    /// <summary>Plain identifiers stay unquoted (CQL folds them to lower case, as CREATE did); others are quoted.</summary>
+    internal static string QuoteIdentifierIfNeeded(string identifier) =>
+        identifier.Length > 0 && char.IsAsciiLetter(identifier[0]) && identifier.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')
+            ? identifier
+            : $"\"{identifier.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 
     private async ValueTask<CqlConnection> GetConnectionAsync(CancellationToken cancellationToken)
     {
@@ -461,17 +467,17 @@ public sealed class CqlSession : IAsyncDisposable
     public static string ConsistencyName(CqlConsistency level) =>
         string.Concat(level.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + c : c.ToString())).ToUpperInvariant();
 
-    private static string FirstWord(string statement)
+    internal static string FirstWord(string statement)
     {
         var span = statement.AsSpan().TrimStart();
         var end = span.IndexOfAny(' ', '\n', '\t');
         return (end < 0 ? span : span[..end]).ToString().ToUpperInvariant();
     }
 
-    private static void Record(Activity? activity, long started, string statement, Exception? error)
+    private static void Record(Activity? activity, long started, string operationName, Exception? error)
     {
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var operation = new KeyValuePair<string, object?>("db.operation", FirstWordCached(statement));
+        var operation = new KeyValuePair<string, object?>("db.operation", operationName);
         if (error is null)
         {
             CqlTelemetry.Duration.Record(seconds, operation);
@@ -486,11 +492,6 @@ public sealed class CqlSession : IAsyncDisposable
             activity.SetTag("error.type", errorType.Value);
         }
     }
-
-    private static readonly ConcurrentDictionary<string, string> OperationNames = new();
-
-    private static string FirstWordCached(string statement) =>
-        OperationNames.Count < 10_000 ? OperationNames.GetOrAdd(statement, FirstWord) : FirstWord(statement);
 
     public async ValueTask DisposeAsync()
     {
@@ -555,7 +556,7 @@ public sealed class CqlSession : IAsyncDisposable
             {
                 var connection = await CqlConnection.OpenAsync(host, port, session._options, (byte)session.ProtocolVersion, cancellationToken);
                 Volatile.Write(ref session._protocolVersion, connection.ProtocolVersion);
-                CqlTelemetry.Reconnects.Add(1);
+                CqlTelemetry.ConnectionsOpened.Add(1);
                 var slot = Array.FindIndex(_connections, c => c is null || c.IsClosed);
                 if (slot < 0)
                 {

@@ -36,6 +36,9 @@ public sealed class CqlSessionOptions
     public TimeSpan ReconnectBaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Idle time after which a connection sends an OPTIONS heartbeat (finds dead peers before a request does); zero disables.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Highest protocol version to offer; the client falls back to 3 when the server refuses 4.</summary>
     public byte MaxProtocolVersion { get; set; } = 4;
 
@@ -176,6 +179,10 @@ public sealed class CqlPreparedStatement
 
     public string Query { get; }
     internal string? Keyspace { get; }
+
+    /// <summary>First keyword (SELECT, INSERT, ...): span name and metric tag.</summary>
+    internal string Operation => _operation ??= CqlSession.FirstWord(Query);
+    private string? _operation;
     internal byte[] Id { get; set; }
 
     /// <summary>The bind markers, in order, with their column types.</summary>

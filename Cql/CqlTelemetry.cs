@@ -17,6 +17,6 @@ public static class CqlTelemetry
         "cql.client.retries", description: "Requests retried after ReadTimeout, WriteTimeout, Unavailable or a lost connection.");
     internal static readonly Counter<long> Errors = Meter.CreateCounter<long>(
         "cql.client.errors", description: "Requests that failed, by error type.");
-    internal static readonly Counter<long> Reconnects = Meter.CreateCounter<long>(
+    internal static readonly Counter<long> ConnectionsOpened = Meter.CreateCounter<long>(
         "cql.client.connections.opened", description: "Connections opened (first connect and reconnects).");
 }

@@ -191,6 +191,9 @@ public sealed class CodecTests
         Assert.Equal("p=w", options.Password);
         Assert.True(options.Ssl);
         Assert.Throws<FormatException>(() => CqlSessionOptions.Parse("Keyspace=x"));
+        Assert.Equal("customer_data", CqlSession.QuoteIdentifierIfNeeded("customer_data"));
+        Assert.Equal("\"my-ks\"", CqlSession.QuoteIdentifierIfNeeded("my-ks"));
+        Assert.Equal("\"_x\"\"y\"", CqlSession.QuoteIdentifierIfNeeded("_x\"y"));
         Assert.Throws<FormatException>(() => CqlSessionOptions.Parse("Contact Points=h:1;Colour=blue"));
     }
 }

@@ -32,6 +32,19 @@ public sealed class PoolTests
     }
 
     [Fact]
+    public async Task Idle_connections_send_heartbeats_and_stay_usable()
+    {
+        await using var server = await CqlDevServer.StartAsync(new CqlDevServerOptions { Port = 0 }, cancellationToken: Ct);
+        var options = CqlSessionOptions.Parse(server.ConnectionString());
+        options.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
+        await using var session = await CqlSession.ConnectAsync(options, cancellationToken: Ct);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (server.OptionsRequests < 2 && DateTime.UtcNow < deadline) await Task.Delay(50, Ct);
+        Assert.True(server.OptionsRequests >= 2, $"expected heartbeats, saw {server.OptionsRequests} OPTIONS");
+        Assert.Equal("local", (await session.ExecuteAsync("SELECT key FROM system.local", cancellationToken: Ct)).Rows.Single().GetString(0));
+    }
+
+    [Fact]
     public async Task Idempotent_requests_fail_over_to_another_contact_point()
     {
         await using var first = await CqlDevServer.StartAsync(new CqlDevServerOptions { Port = 0 }, cancellationToken: Ct);
