@@ -7,10 +7,7 @@ using MySqlConnector;
 namespace CustomerData.Pipelines.Profile;
 
 /// <summary>The txn_ids above the stored offset and the customers they touch.</summary>
-public sealed record TxnDelta(long StoredOffset, IReadOnlyList<long> TxnIds, IReadOnlySet<int> Customers)
-{
-    public long MaxTxnId => TxnIds.Count == 0 ? StoredOffset : TxnIds[^1];
-}
+public sealed record TxnDelta(long StoredOffset, IReadOnlyList<long> TxnIds, IReadOnlySet<int> Customers);
 
 /// <summary>The source tables do not have the columns (or column types) Pipeline A needs.</summary>
 public sealed class SourceSchemaException(string message) : Exception(message);

@@ -99,8 +99,16 @@ public sealed class ProfileCycleRunner(
             state.RecordBacklog(delta.TxnIds.Count);
             activity?.SetTag("profile.offset.before", offsetBefore);
             activity?.SetTag("profile.delta.transactions", delta.TxnIds.Count);
-            logger.LogInformation("Profile {Mode} cycle: offset {Offset}, {Transactions} new transaction(s) touching {Customers} customer(s)",
-                modeName, offsetBefore, delta.TxnIds.Count, delta.Customers.Count);
+            if (mode == CycleMode.Rebuild)
+            {
+                logger.LogInformation("Profile rebuild: offset {Offset}, {Transactions} transaction(s) above it; recomputing every customer",
+                    offsetBefore, delta.TxnIds.Count);
+            }
+            else
+            {
+                logger.LogInformation("Profile incremental cycle: offset {Offset}, {Transactions} new transaction(s) touching {Customers} customer(s)",
+                    offsetBefore, delta.TxnIds.Count, delta.Customers.Count);
+            }
 
             var profiles = mode == CycleMode.Rebuild
                 ? await ComputeAllAsync(report, cancellationToken)
