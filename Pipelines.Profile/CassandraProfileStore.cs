@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using CustomerData.Cql;
+using Microsoft.Extensions.Options;
+
+namespace CustomerData.Pipelines.Profile;
+
+/// <summary>
+/// Writes profiles to Cassandra <c>customer_profile</c> with one prepared INSERT (an upsert: running it
+/// twice leaves the same row), many in flight at once, at the configured consistency level.
+/// Transient errors (ReadTimeout, WriteTimeout, Unavailable, lost connection) are retried twice over:
+/// first by the CQL client (short backoff, <c>Cassandra:cassandra:Session:MaxRetries</c>), then here
+/// with a longer doubling backoff (<see cref="ProfileOptions.MaxAttempts"/>), before the cycle gives up.
+/// </summary>
+public sealed class CassandraProfileStore(CqlSession session, IOptions<ProfileOptions> options, ILogger<CassandraProfileStore> logger) : IProfileStore
+{
+    private const string Columns =
+        "customer_id, name, email, gender, total_spend, total_transactions, avg_order_value, first_purchase, last_purchase, favorite_category";
+
+    private readonly ProfileOptions _options = options.Value;
+    private readonly CqlConsistency _consistency = ProfileOptions.ParseConsistency(options.Value.Consistency);
+
+    /// <summary>The keyspace of the connection string, else <see cref="ProfileOptions.Keyspace"/>.</summary>
+    public string Keyspace => session.Options.Keyspace ?? _options.Keyspace;
+
+    private string QualifiedTable => $"{Quote(Keyspace)}.{Quote(_options.Table)}";
+
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        var schemaOptions = new CqlQueryOptions { IsIdempotent = true, Consistency = _consistency };
+        await WithRetriesAsync("create keyspace", null, () => session.ExecuteAsync(
+            $"CREATE KEYSPACE IF NOT EXISTS {Quote(Keyspace)} WITH replication = {ReplicationMap()}",
+            options: schemaOptions, cancellationToken: cancellationToken), cancellationToken);
+        await WithRetriesAsync("create table", null, () => session.ExecuteAsync(
+            $"CREATE TABLE IF NOT EXISTS {QualifiedTable} (" +
+            "customer_id int PRIMARY KEY, name text, email text, gender text, total_spend decimal, " +
+            "total_transactions int, avg_order_value decimal, first_purchase timestamp, last_purchase timestamp, " +
+            "favorite_category text)",
+            options: schemaOptions, cancellationToken: cancellationToken), cancellationToken);
+        logger.LogInformation("Cassandra table {Table} ready (replication {Replication}, writes at {Consistency})",
+            QualifiedTable, ReplicationMap(), _consistency);
+    }
+
+    /// <summary>The replication map of the options, e.g. <c>{'class': 'SimpleStrategy', 'replication_factor': 1}</c>.</summary>
+    public string ReplicationMap()
+    {
+        if (string.Equals(_options.ReplicationStrategy, "NetworkTopologyStrategy", StringComparison.OrdinalIgnoreCase))
+        {
+            var text = new StringBuilder("{'class': 'NetworkTopologyStrategy'");
+            foreach (var (dataCenter, replicas) in _options.DataCenters.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                text.Append(CultureInfo.InvariantCulture, $", '{dataCenter}': {replicas}");
+            }
+            return text.Append('}').ToString();
+        }
+        return string.Create(CultureInfo.InvariantCulture, $"{{'class': 'SimpleStrategy', 'replication_factor': {_options.ReplicationFactor}}}");
+    }
+
+    public async Task WriteAsync(IReadOnlyList<CustomerProfile> profiles, Action<int>? onProgress, CancellationToken cancellationToken)
+    {
+        var insert = await session.PrepareAsync($"INSERT INTO {QualifiedTable} ({Columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cancellationToken);
+        var select = _options.VerifyReadBack
+            ? await session.PrepareAsync($"SELECT {Columns} FROM {QualifiedTable} WHERE customer_id = ?", cancellationToken)
+            : null;
+        var queryOptions = new CqlQueryOptions { Consistency = _consistency, IsIdempotent = true };
+        var written = 0;
+        var mismatches = 0;
+        await Parallel.ForEachAsync(profiles,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxInFlight, CancellationToken = cancellationToken },
+            async (profile, ct) =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                await WithRetriesAsync("upsert", profile.CustomerId, () => session.ExecuteAsync(insert, Values(profile), queryOptions, ct), ct);
+                ProfileTelemetry.WriteLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (select is not null)
+                {
+                    var result = await WithRetriesAsync("read-back", profile.CustomerId,
+                        () => session.ExecuteAsync(select, [profile.CustomerId], queryOptions, ct), ct);
+                    if (Describe(result.FirstOrDefault()) is var stored && stored != Describe(profile))
+                    {
+                        Interlocked.Increment(ref mismatches);
+                        logger.LogError("Read-back of customer {CustomerId} differs: wrote {Written}, read {Read}", profile.CustomerId, Describe(profile), stored);
+                    }
+                }
+                onProgress?.Invoke(Interlocked.Increment(ref written));
+            });
+        if (mismatches > 0)
+        {
+            throw new ProfileVerificationException($"{mismatches} of {profiles.Count} profile(s) read back differently from what was written.");
+        }
+    }
+
+    private static object?[] Values(CustomerProfile p) =>
+    [
+        p.CustomerId, p.Name, p.Email, p.Gender, p.TotalSpend, p.TotalTransactions, p.AvgOrderValue,
+        p.FirstPurchase, p.LastPurchase, p.FavoriteCategory,
+    ];
+
+    private async Task<T> WithRetriesAsync<T>(string operation, int? customerId, Func<Task<T>> action, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await action();
+            }
+            catch (Exception ex) when (IsTransient(ex) && attempt < _options.MaxAttempts)
+            {
+                ProfileTelemetry.WriteRetries.Add(1, new KeyValuePair<string, object?>("error.type", ex.GetType().Name));
+                // Doubling backoff with jitter, so many in-flight writes do not retry in lockstep.
+                var delay = _options.RetryBaseDelay * Math.Pow(2, attempt - 1) * (0.5 + Random.Shared.NextDouble());
+                logger.LogWarning("Cassandra {Operation} (customer {CustomerId}) failed with {ErrorType} (attempt {Attempt} of {MaxAttempts}); retrying in {DelayMs} ms",
+                    operation, customerId, ex.GetType().Name, attempt, _options.MaxAttempts, (int)delay.TotalMilliseconds);
+                await Task.Delay(delay, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>The errors after which a retry of an idempotent statement can succeed.</summary>
+    public static bool IsTransient(Exception ex) =>
+        ex is CqlWriteTimeoutException or CqlReadTimeoutException or CqlUnavailableException
+            or CqlConnectionException or CqlRequestTimeoutException or CqlNoHostAvailableException;
+
+    private static string Describe(CustomerProfile p) => string.Create(CultureInfo.InvariantCulture,
+        $"{p.CustomerId}|{p.Name}|{p.Email}|{p.Gender}|{p.TotalSpend}|{p.TotalTransactions}|{p.AvgOrderValue}|" +
+        $"{p.FirstPurchase?.ToUnixTimeMilliseconds()}|{p.LastPurchase?.ToUnixTimeMilliseconds()}|{p.FavoriteCategory}");
+
+    private static string Describe(CqlRow? row) => row is null ? "(no row)" : Describe(ReadProfile(row));
+
+    /// <summary>A <c>customer_profile</c> row as a <see cref="CustomerProfile"/>.</summary>
+    public static CustomerProfile ReadProfile(CqlRow row) => new(
+        row.GetInt32("customer_id"),
+        row.IsNull("name") ? "" : row.GetString("name"),
+        row.IsNull("email") ? "" : row.GetString("email"),
+        row.IsNull("gender") ? "" : row.GetString("gender"),
+        row.IsNull("total_spend") ? 0m : row.GetDecimal("total_spend"),
+        row.IsNull("total_transactions") ? 0 : row.GetInt32("total_transactions"),
+        row.IsNull("avg_order_value") ? 0m : row.GetDecimal("avg_order_value"),
+        row.IsNull("first_purchase") ? null : row.GetTimestamp("first_purchase"),
+        row.IsNull("last_purchase") ? null : row.GetTimestamp("last_purchase"),
+        row.IsNull("favorite_category") ? "" : row.GetString("favorite_category"));
+
+    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+}

@@ -1,0 +1,18 @@
+namespace CustomerData.Pipelines.Profile;
+
+/// <summary>Where profiles go: Cassandra <c>customer_profile</c> (see <c>CassandraProfileStore</c>).</summary>
+public interface IProfileStore
+{
+    /// <summary>Creates the keyspace and table when missing (idempotent).</summary>
+    Task EnsureSchemaAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Upserts every profile (idempotent), retrying transient server errors; optionally reads them back
+    /// and compares. Throws when any profile could not be written or verified, so the cycle does not
+    /// advance its offset. <paramref name="onProgress"/> receives the number written so far.
+    /// </summary>
+    Task WriteAsync(IReadOnlyList<CustomerProfile> profiles, Action<int>? onProgress, CancellationToken cancellationToken);
+}
+
+/// <summary>A profile read back from the store differs from the one written.</summary>
+public sealed class ProfileVerificationException(string message) : Exception(message);

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using CustomerData.Contracts.Offsets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CustomerData.Pipelines.Profile;
+
+public enum CycleMode
+{
+    /// <summary>Only the customers touched by transactions above the offset.</summary>
+    Incremental,
+
+    /// <summary>Every customer with transactions, whatever the offset.</summary>
+    Rebuild,
+}
+
+/// <summary>What one cycle did.</summary>
+public sealed record CycleResult(
+    CycleMode Mode,
+    bool Succeeded,
+    long OffsetBefore,
+    long OffsetAfter,
+    int ProfilesWritten,
+    DataQualityReport Report,
+    IReadOnlyList<TxnIdGap> PendingGaps,
+    IReadOnlyList<TxnIdGap> ExpiredGaps,
+    TimeSpan Duration,
+    Exception? Error);
+
+/// <summary>
+/// One cycle of Pipeline A: offset → delta → aggregation in MySQL → checks → upserts → offset.
+/// The offset moves only after every profile of the cycle is written (and verified when configured),
+/// and only as far as <see cref="TxnIdWatermark"/> allows; any failure leaves it where it was, so the
+/// next cycle redoes the same customers (upserts are idempotent).
+/// </summary>
+public sealed class ProfileCycleRunner(
+    MySqlProfileSource source,
+    IProfileStore store,
+    IOptions<ProfileOptions> options,
+    ProfileCycleState state,
+    TimeProvider time,
+    ILogger<ProfileCycleRunner> logger)
+{
+    private readonly ProfileOptions _options = options.Value;
+    private readonly TxnIdWatermark _watermark = new(options.Value.GapGracePeriod, time);
+    private readonly TxnOffsetStore _offsets = new(OffsetTable.Profile, options.Value.OffsetSource);
+    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private bool _storeReady;
+    private bool _sourceReady;
+    private bool _indexReady;
+
+    /// <summary>Test hook: runs after the upserts and before the offset moves (a crash there is what it simulates).</summary>
+    internal Func<CancellationToken, Task>? BeforeOffsetAdvance { get; set; }
+
+    public async Task<CycleResult> RunCycleAsync(CycleMode mode, CancellationToken cancellationToken)
+    {
+        await _oneAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            return await RunExclusiveAsync(mode, cancellationToken);
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    private async Task<CycleResult> RunExclusiveAsync(CycleMode mode, CancellationToken cancellationToken)
+    {
+        var modeName = mode == CycleMode.Rebuild ? "rebuild" : "incremental";
+        using var activity = ProfileTelemetry.Source.StartActivity("profile.cycle");
+        activity?.SetTag("profile.mode", modeName);
+        var stopwatch = Stopwatch.StartNew();
+        var report = new DataQualityReport(_options.SamplesPerReason);
+        long offsetBefore = -1;
+        try
+        {
+            if (!_sourceReady)
+            {
+                // Idempotent DDL of SPEC section 2, so the services can start in any order.
+                await source.ApplySourceSchemaAsync(cancellationToken);
+                _sourceReady = true;
+            }
+            if (!_storeReady)
+            {
+                await store.EnsureSchemaAsync(cancellationToken);
+                _storeReady = true;
+            }
+
+            await using var connection = await source.OpenAsync(cancellationToken);
+            await MySqlProfileSource.VerifySchemaAsync(connection, cancellationToken);
+            if (!_indexReady)
+            {
+                await source.EnsureCoveringIndexAsync(cancellationToken);
+                _indexReady = true;
+            }
+            offsetBefore = await _offsets.ReadAsync(connection, cancellationToken: cancellationToken);
+            var delta = await MySqlProfileSource.ReadDeltaAsync(connection, offsetBefore, withCustomers: mode == CycleMode.Incremental, report, cancellationToken);
+            state.RecordBacklog(delta.TxnIds.Count);
+            activity?.SetTag("profile.offset.before", offsetBefore);
+            activity?.SetTag("profile.delta.transactions", delta.TxnIds.Count);
+            if (mode == CycleMode.Rebuild)
+            {
+                logger.LogInformation("Profile rebuild: offset {Offset}, {Transactions} transaction(s) above it; recomputing every customer",
+                    offsetBefore, delta.TxnIds.Count);
+            }
+            else
+            {
+                logger.LogInformation("Profile incremental cycle: offset {Offset}, {Transactions} new transaction(s) touching {Customers} customer(s)",
+                    offsetBefore, delta.TxnIds.Count, delta.Customers.Count);
+            }
+
+            var profiles = mode == CycleMode.Rebuild
+                ? await ComputeAllAsync(report, cancellationToken)
+                : await ComputeTouchedAsync(delta, report, cancellationToken);
+
+            if (profiles.Count > 0)
+            {
+                var lastLogged = 0;
+                await store.WriteAsync(profiles, written =>
+                {
+                    if (mode == CycleMode.Rebuild && written - lastLogged >= Math.Max(1, profiles.Count / 10))
+                    {
+                        lastLogged = written;
+                        logger.LogInformation("Rebuild progress: {Written}/{Total} profiles written", written, profiles.Count);
+                    }
+                }, cancellationToken);
+            }
+            ProfileTelemetry.CustomersUpdated.Add(profiles.Count);
+
+            if (BeforeOffsetAdvance is { } hook) await hook(cancellationToken);
+
+            var advance = _watermark.Advance(offsetBefore, delta.TxnIds);
+            foreach (var gap in advance.ExpiredGaps)
+            {
+                report.Warn(QualityReasons.TxnIdGapExpired, $"txn_id {gap.FirstMissing}..{gap.LastMissing}", gap.Count);
+                logger.LogWarning("Data quality: txn_ids {FirstMissing}..{LastMissing} ({Count} id(s)) were still missing after the {GracePeriod} grace period and are passed over",
+                    gap.FirstMissing, gap.LastMissing, gap.Count, _watermark.GracePeriod);
+            }
+            foreach (var gap in advance.PendingGaps)
+            {
+                logger.LogInformation("Offset held below missing txn_ids {FirstMissing}..{LastMissing} (seen since {FirstSeen}) until they commit or the grace period ends",
+                    gap.FirstMissing, gap.LastMissing, gap.FirstSeen);
+            }
+            var offsetAfter = await _offsets.AdvanceAsync(connection, advance.Offset, cancellationToken: cancellationToken);
+
+            Finish(report, activity, modeName, "success", stopwatch);
+            state.RecordSuccess();
+            activity?.SetTag("profile.offset.after", offsetAfter);
+            activity?.SetTag("profile.profiles.written", profiles.Count);
+            logger.LogInformation("Profile {Mode} cycle done: {Profiles} profile(s) written, {Rejects} row(s) rejected, offset {OffsetBefore} -> {OffsetAfter} in {ElapsedMs} ms",
+                modeName, profiles.Count, report.TotalRejects, offsetBefore, offsetAfter, stopwatch.ElapsedMilliseconds);
+            return new CycleResult(mode, true, offsetBefore, offsetAfter, profiles.Count, report,
+                advance.PendingGaps, advance.ExpiredGaps, stopwatch.Elapsed, null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Finish(report, activity, modeName, "failure", stopwatch);
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            activity?.AddException(ex);
+            logger.LogError(ex, "Profile {Mode} cycle failed; the offset stays at {Offset} and the next cycle redoes the work", modeName, offsetBefore);
+            return new CycleResult(mode, false, offsetBefore, offsetBefore, 0, report, [], [], stopwatch.Elapsed, ex);
+        }
+    }
+
+    private void Finish(DataQualityReport report, Activity? activity, string modeName, string outcome, Stopwatch stopwatch)
+    {
+        report.Log(logger);
+        foreach (var (reason, count) in report.Rejects)
+        {
+            ProfileTelemetry.Rejects.Add(count, new KeyValuePair<string, object?>("reason", reason));
+        }
+        foreach (var (reason, count) in report.Warnings)
+        {
+            ProfileTelemetry.Warnings.Add(count, new KeyValuePair<string, object?>("reason", reason));
+        }
+        var tags = new TagList { { "mode", modeName }, { "outcome", outcome } };
+        ProfileTelemetry.Cycles.Add(1, tags);
+        ProfileTelemetry.CycleDuration.Record(stopwatch.Elapsed.TotalSeconds, tags);
+        activity?.SetTag("profile.rejects", report.TotalRejects);
+        activity?.SetTag("profile.outcome", outcome);
+    }
+
+    private async Task<List<CustomerProfile>> ComputeTouchedAsync(TxnDelta delta, DataQualityReport report, CancellationToken cancellationToken)
+    {
+        if (delta.Customers.Count == 0) return [];
+        var aggregatesTask = source.AggregateCustomersAsync(delta.Customers.ToList(), cancellationToken);
+        var rows = await source.ReadCustomersAsync(delta.Customers.ToList(), cancellationToken);
+        return BuildProfiles(await aggregatesTask, rows, report);
+    }
+
+    private async Task<List<CustomerProfile>> ComputeAllAsync(DataQualityReport report, CancellationToken cancellationToken)
+    {
+        var aggregatesTask = source.AggregateAllAsync((done, total) =>
+            logger.LogInformation("Rebuild progress: {Done}/{Total} customer ranges aggregated", done, total), cancellationToken);
+        var rows = await source.ReadCustomersAsync(null, cancellationToken);
+        return BuildProfiles(await aggregatesTask, rows, report);
+    }
+
+    /// <summary>Joins aggregates with the checked customer rows; customers that failed a check or do not exist are left out and reported.</summary>
+    public static List<CustomerProfile> BuildProfiles(Dictionary<int, ProfileAggregate> aggregates, IReadOnlyList<CustomerRecord> rows, DataQualityReport report)
+    {
+        var valid = MySqlProfileSource.ValidateCustomers(rows, report);
+        var present = rows.Where(r => r.CustomerId is not null).Select(r => r.CustomerId!.Value).ToHashSet();
+        var profiles = new List<CustomerProfile>(aggregates.Count);
+        foreach (var (customerId, aggregate) in aggregates.OrderBy(kv => kv.Key))
+        {
+            if (!valid.TryGetValue(customerId, out var customer))
+            {
+                if (!present.Contains(customerId))
+                {
+                    report.Reject(QualityReasons.CustomerMissing, $"customer_id={customerId} transactions={aggregate.Transactions}");
+                }
+                continue;
+            }
+            report.Warn(QualityReasons.AmountNull, $"customer_id={customerId}", aggregate.NullAmounts);
+            report.Warn(QualityReasons.TimestampNull, $"customer_id={customerId}", aggregate.NullTimestamps);
+            report.Warn(QualityReasons.ProductMissing, $"customer_id={customerId}", aggregate.MissingProducts);
+            profiles.Add(aggregate.ToProfile(customerId, customer.Name!, customer.Email!, customer.Gender!));
+        }
+        return profiles;
+    }
+}

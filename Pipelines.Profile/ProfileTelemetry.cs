@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace CustomerData.Pipelines.Profile;
+
+/// <summary>Pipeline A's span source and metrics (exported by ServiceDefaults through the <c>CustomerData.</c> prefix).</summary>
+public static class ProfileTelemetry
+{
+    public const string Name = "CustomerData.Profile";
+
+    public static readonly ActivitySource Source = new(Name);
+    public static readonly Meter Meter = new(Name);
+
+    public static readonly Counter<long> CustomersUpdated = Meter.CreateCounter<long>(
+        "profile.customers.updated", "{customer}", "Profiles upserted into Cassandra.");
+
+    public static readonly Counter<long> Rejects = Meter.CreateCounter<long>(
+        "profile.rejects", "{row}", "Rows left out by a data-quality check, by reason.");
+
+    public static readonly Counter<long> Warnings = Meter.CreateCounter<long>(
+        "profile.warnings", "{value}", "Values defaulted or txn_ids passed over, by reason.");
+
+    public static readonly Counter<long> WriteRetries = Meter.CreateCounter<long>(
+        "profile.write.retries", "{retry}", "Upserts and read-backs retried after ReadTimeout, WriteTimeout or Unavailable.");
+
+    public static readonly Histogram<double> WriteLatency = Meter.CreateHistogram<double>(
+        "profile.write.duration", "ms", "Latency of one profile upsert, retries included.");
+
+    public static readonly Histogram<double> CycleDuration = Meter.CreateHistogram<double>(
+        "profile.cycle.duration", "s", "Duration of a cycle, by mode and outcome.");
+
+    public static readonly Counter<long> Cycles = Meter.CreateCounter<long>(
+        "profile.cycles", "{cycle}", "Cycles run, by mode and outcome.");
+
+    /// <summary>Registers the gauges that read the pipeline's state (called once per state instance).</summary>
+    internal static void ObserveState(ProfileCycleState state)
+    {
+        Meter.CreateObservableGauge("profile.lag.transactions", () => state.LastBacklog, "{transaction}",
+            "Transactions above the stored offset when the last cycle started.");
+        Meter.CreateObservableGauge("profile.lag.seconds", () => state.SecondsSinceLastSuccess(), "s",
+            "Time since the last cycle that finished.");
+    }
+}
+
+/// <summary>What the health check and the gauges know about the cycles.</summary>
+public sealed class ProfileCycleState
+{
+    private readonly TimeProvider _time;
+    private long _lastSuccessTicks;
+    private long _lastBacklog;
+
+    public ProfileCycleState(TimeProvider time)
+    {
+        _time = time;
+        Started = time.GetUtcNow();
+        ProfileTelemetry.ObserveState(this);
+    }
+
+    public DateTimeOffset Started { get; }
+
+    public DateTimeOffset? LastSuccess
+    {
+        get
+        {
+            var ticks = Interlocked.Read(ref _lastSuccessTicks);
+            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+    }
+
+    public long LastBacklog => Interlocked.Read(ref _lastBacklog);
+
+    internal void RecordBacklog(long transactions) => Interlocked.Exchange(ref _lastBacklog, transactions);
+
+    internal void RecordSuccess() => Interlocked.Exchange(ref _lastSuccessTicks, _time.GetUtcNow().UtcTicks);
+
+    /// <summary>Seconds since the last good cycle, or since start when none finished yet.</summary>
+    public double SecondsSinceLastSuccess() => (_time.GetUtcNow() - (LastSuccess ?? Started)).TotalSeconds;
+}
