@@ -14,4 +14,6 @@ var pipelinesEvents = builder.AddPlatformProject<Projects.Pipelines_Events>("pip
 var api = builder.AddPlatformProject<Projects.Api>("api", stack)
     .WithExternalHttpEndpoints();
 
+builder.AddStartupReport();
+
 builder.Build().Run();

@@ -58,7 +58,10 @@ public sealed class KafkaMetadataHealthCheck(Func<CancellationToken, ValueTask<s
         {
             if (_admin is { } existing && existing.Bootstrap == bootstrap) return existing.Client;
             _admin?.Client.Dispose();
-            var client = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap, SocketTimeoutMs = 3000 }).Build();
+            var client = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap, SocketTimeoutMs = 3000 })
+                // A failed probe is reported as the check's result; librdkafka's own lines would only repeat it on stderr.
+                .SetLogHandler((_, _) => { })
+                .Build();
             _admin = (bootstrap, client);
             return client;
         }
