@@ -34,8 +34,9 @@ public static class StartupReport
     /// </summary>
     public static IReadOnlyList<IResource> RunnableResources(DistributedApplicationModel model) =>
         model.Resources
-            .Where(r => r is not ParameterResource and not ConnectionStringResource and not ProjectRebuilderResource)
-            .Where(r => !r.Annotations.OfType<ResourceSnapshotAnnotation>().Any(a => a.InitialSnapshot.IsHidden))
+            .Where(r => r is not ParameterResource and not ConnectionStringResource)
+            // A project's hidden helpers (Aspire 13's rebuilder) are children of the project.
+            .Where(r => r is not IResourceWithParent { Parent: ProjectResource })
             .ToList();
 
     private static TimeSpan SinceStart()
