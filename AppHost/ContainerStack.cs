@@ -99,8 +99,14 @@ public static class ContainerStack
             .WithEnvironment("KAFKA_LISTENERS", "PLAINTEXT://:9092,CONTROLLER://:9093,PLAINTEXT_HOST://:9094")
             .WithEnvironment("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PLAINTEXT_HOST:PLAINTEXT")
             .WithEnvironment("KAFKA_INTER_BROKER_LISTENER_NAME", "PLAINTEXT")
-            .WithEnvironment("KAFKA_ADVERTISED_LISTENERS", ReferenceExpression.Create(
-                $"PLAINTEXT://{name}:9092,PLAINTEXT_HOST://{hostListener.Property(EndpointProperty.Host)}:{hostListener.Property(EndpointProperty.Port)}"))
+            .WithEnvironment(context =>
+            {
+                // Run mode: the projects run on the host and reach the broker through the published port on
+                // localhost (evaluated in the container's own context, the endpoint's host would be its name).
+                context.EnvironmentVariables["KAFKA_ADVERTISED_LISTENERS"] = context.ExecutionContext.IsRunMode
+                    ? ReferenceExpression.Create($"PLAINTEXT://{name}:9092,PLAINTEXT_HOST://localhost:{hostListener.Property(EndpointProperty.Port)}")
+                    : ReferenceExpression.Create($"PLAINTEXT://{name}:9092,PLAINTEXT_HOST://{hostListener.Property(EndpointProperty.HostAndPort)}");
+            })
             .WithEnvironment("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
             .WithEnvironment("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
             .WithEnvironment("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
