@@ -1,9 +1,19 @@
+using CustomerData.AppHost;
+
 var builder = DistributedApplication.CreateBuilder(args);
 
-var api = builder.AddProject<Projects.Api>("api");
-var producer = builder.AddProject<Projects.Producer>("producer");
-var profile = builder.AddProject<Projects.Pipelines_Profile>("pipelines-profile");
-var summary = builder.AddProject<Projects.Pipelines_Summary>("pipelines-summary");
-var events = builder.AddProject<Projects.Pipelines_Events>("pipelines-events");
+// Containers where Docker/Podman answers (and always for publishing), local processes otherwise;
+// Stack:Mode=auto|containers|local overrides. Same projects and configuration keys either way.
+var mode = StackModeSelector.Select(builder);
+var stack = mode == StackMode.Containers ? builder.AddContainerStack() : builder.AddLocalStack();
+
+var producer = builder.AddPlatformProject<Projects.Producer>("producer", stack);
+var pipelinesProfile = builder.AddPlatformProject<Projects.Pipelines_Profile>("pipelines-profile", stack);
+var pipelinesSummary = builder.AddPlatformProject<Projects.Pipelines_Summary>("pipelines-summary", stack);
+var pipelinesEvents = builder.AddPlatformProject<Projects.Pipelines_Events>("pipelines-events", stack);
+var api = builder.AddPlatformProject<Projects.Api>("api", stack)
+    .WithExternalHttpEndpoints();
+
+builder.AddStartupReport();
 
 builder.Build().Run();

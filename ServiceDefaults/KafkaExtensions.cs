@@ -111,8 +111,12 @@ public static class KafkaExtensions
         {
             builder.Services.AddSingleton(new KafkaHealthCheckMarker(healthCheckName));
             var config = new AdminClientConfig(new Dictionary<string, string>(settings.Config)) { BootstrapServers = settings.ConnectionString };
+            // One instance for the app's lifetime: the health-check service calls the factory on every probe and
+            // never disposes what it returns, so a new instance per probe would leak a librdkafka handle (threads, sockets).
+            // This one lives as long as the app.
+            var healthCheck = new KafkaHealthCheck(config);
             builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-                healthCheckName, _ => new KafkaHealthCheck(config), default, ["ready", "kafka"], TimeSpan.FromSeconds(5)));
+                healthCheckName, _ => healthCheck, default, ["ready", "kafka"], TimeSpan.FromSeconds(5)));
         }
         if (!settings.DisableMetrics)
         {
@@ -138,24 +142,22 @@ public static class KafkaExtensions
 /// <summary>Healthy when the cluster answers a metadata request with at least one broker.</summary>
 public sealed class KafkaHealthCheck(AdminClientConfig config) : IHealthCheck, IDisposable
 {
-    private readonly Lazy<IAdminClient> _admin = new(() => new AdminClientBuilder(config).Build());
+    // Failures are reported through the check's result; librdkafka's own log lines would only repeat them on stderr.
+    private readonly Lazy<IAdminClient> _admin = new(() => new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build());
 
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
             // GetMetadata blocks; run it off the request thread with a short bound.
-            return Task.Run(() =>
-            {
-                var metadata = _admin.Value.GetMetadata(TimeSpan.FromSeconds(3));
-                return metadata.Brokers.Count > 0
-                    ? HealthCheckResult.Healthy($"{metadata.Brokers.Count} broker(s)")
-                    : new HealthCheckResult(context.Registration.FailureStatus, "Kafka metadata lists no broker.");
-            }, cancellationToken);
+            var metadata = await Task.Run(() => _admin.Value.GetMetadata(TimeSpan.FromSeconds(3)), cancellationToken);
+            return metadata.Brokers.Count > 0
+                ? HealthCheckResult.Healthy($"{metadata.Brokers.Count} broker(s)")
+                : new HealthCheckResult(context.Registration.FailureStatus, "Kafka metadata lists no broker.");
         }
-        catch (Exception ex)
+        catch (KafkaException ex)
         {
-            return Task.FromResult(new HealthCheckResult(context.Registration.FailureStatus, "Kafka is unreachable: " + ex.Message, ex));
+            return new HealthCheckResult(context.Registration.FailureStatus, "Kafka is unreachable: " + ex.Message, ex);
         }
     }
 

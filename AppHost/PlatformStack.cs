@@ -1,0 +1,100 @@
+using Aspire.Hosting.ApplicationModel;
+using CustomerData.Contracts;
+using Microsoft.Extensions.Configuration;
+
+namespace CustomerData.AppHost;
+
+/// <summary>
+/// What the services need from the backing services, whichever mode made them: the resources to wait
+/// for and the values of the configuration contract (ConnectionStrings__customerdb/kafka/cassandra, Lake__*).
+/// </summary>
+public sealed record PlatformStack(
+    StackMode Mode,
+    IResourceBuilder<IResourceWithConnectionString> MySql,
+    IResourceBuilder<IResourceWithConnectionString> Kafka,
+    IResourceBuilder<IResource> Cassandra,
+    ReferenceExpression CassandraConnectionString,
+    LakeWiring Lake)
+{
+    /// <summary>Runs to completion once Cassandra has the platform's role and keyspace (containers mode).</summary>
+    public IResourceBuilder<IResource>? CassandraSetup { get; init; }
+}
+
+/// <summary>The lake root (a folder or <c>s3://lake</c>) and, for S3, its endpoint and keys.</summary>
+public sealed record LakeWiring(ReferenceExpression Root)
+{
+    public IResourceBuilder<IResource>? Server { get; init; }
+    /// <summary>Runs to completion once the bucket exists (containers mode).</summary>
+    public IResourceBuilder<IResource>? BucketSetup { get; init; }
+    public ReferenceExpression? ServiceUrl { get; init; }
+    public ReferenceExpression? AccessKey { get; init; }
+    public ReferenceExpression? SecretKey { get; init; }
+}
+
+public static class PlatformStackExtensions
+{
+    public const string DataPathKey = "Stack:DataPath";
+    public const string LakeKey = "Stack:Lake";
+
+    /// <summary>Local mode's data folder: <c>Stack:DataPath</c>, else <c>.data/</c> at the repository root.</summary>
+    public static string LocalDataFolder(this IDistributedApplicationBuilder builder)
+    {
+        var configured = builder.Configuration[DataPathKey];
+        var folder = string.IsNullOrWhiteSpace(configured)
+            ? Path.Combine(builder.AppHostDirectory, "..", ".data")
+            : Path.Combine(builder.AppHostDirectory, configured);
+        return Path.GetFullPath(folder);
+    }
+
+    /// <summary>A secret generated once and kept in the AppHost's user secrets (override with <c>Parameters:{name}</c>).</summary>
+    public static IResourceBuilder<ParameterResource> AddGeneratedSecret(this IDistributedApplicationBuilder builder, string name) =>
+        // No special characters: the value goes into connection strings and shell environments unquoted.
+        builder.AddParameter(name, new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+
+    /// <summary>
+    /// A service project wired to every backing service of the stack, with the configuration contract
+    /// of the brief and a <c>/health</c> check the dashboard shows.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> AddPlatformProject<TProject>(
+        this IDistributedApplicationBuilder builder, string name, PlatformStack stack)
+        where TProject : IProjectMetadata, new()
+    {
+        var project = builder
+            // Launch profiles and Kestrel settings of the projects are for running them alone;
+            // under the AppHost the one http endpoint below is the whole story.
+            .AddProject<TProject>(name, options =>
+            {
+                options.ExcludeLaunchProfile = true;
+                options.ExcludeKestrelEndpoints = true;
+            })
+            .WithHttpEndpoint(name: "http")
+            .WithHttpHealthCheck("/health")
+            .WithReference(stack.MySql, PlatformNames.Connections.MySql).WaitFor(stack.MySql)
+            .WithReference(stack.Kafka, PlatformNames.Connections.Kafka).WaitFor(stack.Kafka)
+            .WithEnvironment("ConnectionStrings__" + PlatformNames.Connections.Cassandra, stack.CassandraConnectionString)
+            .WithReferenceRelationship(stack.Cassandra).WaitFor(stack.Cassandra)
+            .WithEnvironment("Lake__Root", stack.Lake.Root);
+
+        if (stack.CassandraSetup is { } cassandraSetup)
+        {
+            // The services log in with the platform role, which exists only once the setup job has run.
+            project.WaitForCompletion(cassandraSetup);
+        }
+        if (stack.Lake.Server is { } lakeServer)
+        {
+            project.WithReferenceRelationship(lakeServer).WaitFor(lakeServer);
+        }
+        if (stack.Lake.BucketSetup is { } bucketSetup)
+        {
+            // Writers fail on a missing bucket; the bucket job creates it after MinIO is healthy.
+            project.WaitForCompletion(bucketSetup);
+        }
+        if (stack.Lake.ServiceUrl is { } serviceUrl) project.WithEnvironment("Lake__ServiceUrl", serviceUrl);
+        if (stack.Lake.AccessKey is { } accessKey) project.WithEnvironment("Lake__AccessKey", accessKey);
+        if (stack.Lake.SecretKey is { } secretKey) project.WithEnvironment("Lake__SecretKey", secretKey);
+        return project;
+    }
+
+    internal static string ConfiguredLake(this IDistributedApplicationBuilder builder) =>
+        (builder.Configuration[LakeKey] ?? "folder").Trim().ToLowerInvariant();
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using MySqlConnector;
+
+namespace CustomerData.AppHost.Tests;
+
+/// <summary>
+/// The AppHost in local mode (no container runtime), as CI and this machine run it: every resource
+/// reaches healthy within a bound, the projects get the configuration contract, the servers behind the
+/// connection strings answer, and the data folder survives a restart.
+/// </summary>
+public sealed class LocalStackTests
+{
+    // Generous: CI machines are small and six .NET processes start at once.
+    private static readonly TimeSpan s_healthyBound = TimeSpan.FromMinutes(4);
+
+    private static readonly string[] s_expectedResources =
+        ["mysql", "kafka", "cassandra", "producer", "pipelines-profile", "pipelines-summary", "pipelines-events", "api"];
+
+    private static readonly string[] s_projects =
+        ["producer", "pipelines-profile", "pipelines-summary", "pipelines-events", "api"];
+
+    [Fact]
+    public async Task Every_resource_reaches_healthy_with_the_configuration_contract_and_the_data_folder_survives_a_restart()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var dataFolder = Path.Combine(Path.GetTempPath(), $"cdp-apphost-{Guid.NewGuid():N}");
+        var marker = Guid.NewGuid().ToString("N");
+        try
+        {
+            // First start on an empty data folder: MariaDB initialises its datadir.
+            await using (var app = await StartLocalStackAsync(dataFolder, cancellationToken))
+            {
+                var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+                var resources = StartupReport.RunnableResources(model);
+                Assert.Equal(s_expectedResources.Order(), resources.Select(r => r.Name).Order());
+                Assert.DoesNotContain(model.Resources, r => r is ContainerResource);
+
+                await WaitUntilHealthyAsync(app, resources, cancellationToken);
+
+                var mysql = await app.GetConnectionStringAsync("mysql", cancellationToken);
+                var kafka = await app.GetConnectionStringAsync("kafka", cancellationToken);
+                Assert.False(string.IsNullOrEmpty(mysql));
+                Assert.False(string.IsNullOrEmpty(kafka));
+                await AssertProjectsGetTheContractAsync(model, mysql!, kafka!, Path.Combine(dataFolder, "lake"));
+
+                await using (var connection = new MySqlConnection(mysql))
+                {
+                    // The launcher created customer_db and the platform login; Database= in the string proves both.
+                    await connection.OpenAsync(cancellationToken);
+                    await Execute(connection, "CREATE TABLE IF NOT EXISTS apphost_restart_marker (marker VARCHAR(64) PRIMARY KEY)", cancellationToken);
+                    await Execute(connection, $"INSERT INTO apphost_restart_marker VALUES ('{marker}')", cancellationToken);
+                }
+
+                await AssertKafkaRoundTripAsync(kafka!, cancellationToken);
+            }
+
+            // Second start on the same folder: MariaDB's data is still there.
+            await using (var app = await StartLocalStackAsync(dataFolder, cancellationToken))
+            {
+                var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+                await WaitUntilHealthyAsync(app, StartupReport.RunnableResources(model), cancellationToken);
+                var mysql = await app.GetConnectionStringAsync("mysql", cancellationToken);
+                await using var connection = new MySqlConnection(mysql);
+                await connection.OpenAsync(cancellationToken);
+                await using var select = new MySqlCommand("SELECT COUNT(*) FROM apphost_restart_marker WHERE marker = @m", connection);
+                select.Parameters.AddWithValue("@m", marker);
+                Assert.Equal(1L, Convert.ToInt64(await select.ExecuteScalarAsync(cancellationToken)));
+            }
+        }
+        finally
+        {
+            try { Directory.Delete(dataFolder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static async Task<DistributedApplication> StartLocalStackAsync(string dataFolder, CancellationToken cancellationToken)
+    {
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            ["Stack:Mode=local", $"Stack:DataPath={dataFolder}"], cancellationToken);
+        var app = await builder.BuildAsync(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(s_healthyBound);
+        await app.StartAsync(timeout.Token);
+        return app;
+    }
+
+    private static async Task WaitUntilHealthyAsync(DistributedApplication app, IReadOnlyList<IResource> resources, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(s_healthyBound);
+        var healthy = new List<string>();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            await Task.WhenAll(resources.Select(async r =>
+            {
+                await app.ResourceNotifications.WaitForResourceHealthyAsync(r.Name, timeout.Token);
+                lock (healthy) healthy.Add(r.Name);
+            }));
+            TestContext.Current.SendDiagnosticMessage($"All {resources.Count} resources healthy after {clock.Elapsed.TotalSeconds:F1} s.");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            var states = resources.Select(r => app.ResourceNotifications.TryGetCurrentState(r.Name, out var e)
+                ? $"{r.Name}: {e.Snapshot.State?.Text} / {e.Snapshot.HealthStatus}"
+                : $"{r.Name}: no state");
+            Assert.Fail($"Not every resource was healthy within {s_healthyBound}:\n{string.Join("\n", states)}");
+        }
+    }
+
+    private static async Task AssertProjectsGetTheContractAsync(DistributedApplicationModel model, string mysql, string kafka, string lakeFolder)
+    {
+        foreach (var name in s_projects)
+        {
+            var project = Assert.IsType<ProjectResource>(model.Resources.Single(r => r.Name == name));
+#pragma warning disable CS0618 // Obsolete in 13.x for ExecutionConfigurationBuilder; this one still resolves what DCP would pass.
+            var env = await project.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Run);
+#pragma warning restore CS0618
+            Assert.Equal(mysql, env["ConnectionStrings__customerdb"]);
+            Assert.Contains("Database=customer_db", mysql);
+            Assert.Equal(kafka, env["ConnectionStrings__kafka"]);
+            Assert.Matches(@"^Contact Points=127\.0\.0\.1:\d+;Keyspace=customer_data;Username=platform;Password=\w+$", env["ConnectionStrings__cassandra"]);
+            Assert.Equal(lakeFolder, env["Lake__Root"]);
+            Assert.True(env.ContainsKey("OTEL_EXPORTER_OTLP_ENDPOINT") || env.ContainsKey("OTEL_SERVICE_NAME"),
+                $"{name} is set up to send telemetry");
+        }
+    }
+
+    /// <summary>The in-process mock cluster behind the <c>kafka</c> connection string stores and serves messages.</summary>
+    private static async Task AssertKafkaRoundTripAsync(string bootstrapServers, CancellationToken cancellationToken)
+    {
+        const string topic = "apphost-test";
+        var value = Guid.NewGuid().ToString("N");
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = bootstrapServers }).Build())
+        {
+            var delivery = await producer.ProduceAsync(topic, new Message<string, string> { Key = "k", Value = value }, cancellationToken);
+            Assert.Equal(PersistenceStatus.Persisted, delivery.Status);
+        }
+        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = "apphost-test-" + value,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+        }).Build();
+        consumer.Subscribe(topic);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        string? received = null;
+        while (received != value && DateTime.UtcNow < deadline)
+        {
+            received = consumer.Consume(TimeSpan.FromSeconds(1))?.Message.Value ?? received;
+        }
+        consumer.Close();
+        Assert.Equal(value, received);
+    }
+
+    private static async Task Execute(MySqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

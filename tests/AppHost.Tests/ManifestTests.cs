@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json.Nodes;
+
+namespace CustomerData.AppHost.Tests;
+
+/// <summary>
+/// `dotnet run --project AppHost -- --publisher manifest --output-path …` describes the containers stack:
+/// every server, setup job and project, pinned images, volumes and secret parameters.
+/// </summary>
+public sealed class ManifestTests
+{
+    private static readonly string[] s_servers = ["mysql", "kafka", "cassandra", "lake"];
+    private static readonly string[] s_setupJobs = ["cassandra-init", "lake-bucket"];
+    private static readonly string[] s_projects = ["producer", "pipelines-profile", "pipelines-summary", "pipelines-events", "api"];
+    private static readonly string[] s_secrets = ["mysql-password", "cassandra-password", "lake-secret-key"];
+
+    [Fact]
+    public async Task Manifest_lists_every_resource_of_the_containers_stack_even_when_local_mode_is_configured()
+    {
+        var resources = await PublishManifestAsync(TestContext.Current.CancellationToken);
+
+        var expected = s_servers.Concat(s_setupJobs).Concat(s_projects).Concat(s_secrets).Append("lake-access-key").Order().ToArray();
+        Assert.Equal(expected, resources.Select(r => r.Key).Order().ToArray());
+
+        foreach (var name in s_servers.Concat(s_setupJobs))
+        {
+            Assert.Equal("container.v0", Type(resources, name));
+            var image = (string)resources[name]!["image"]!;
+            Assert.Matches(@"^[a-z0-9./-]+:[A-Za-z0-9._-]+$", image);
+            Assert.DoesNotContain(":latest", image);
+        }
+        foreach (var name in s_servers)
+        {
+            var volumes = resources[name]!["volumes"]?.AsArray() ?? [];
+            Assert.True(volumes.Count > 0, $"{name} keeps its data in a named volume");
+        }
+        foreach (var name in s_secrets)
+        {
+            Assert.Equal("parameter.v0", Type(resources, name));
+            Assert.True((bool?)resources[name]!["inputs"]?["value"]?["secret"] == true, $"{name} is a secret parameter");
+        }
+        Assert.Contains("{mysql-password.value}", (string)resources["mysql"]!["connectionString"]!);
+
+        foreach (var name in s_projects)
+        {
+            Assert.Equal("project.v0", Type(resources, name));
+            var env = resources[name]!["env"]!.AsObject();
+            Assert.Equal("{mysql.connectionString}", (string?)env["ConnectionStrings__customerdb"]);
+            Assert.Equal("{kafka.connectionString}", (string?)env["ConnectionStrings__kafka"]);
+            Assert.StartsWith("Contact Points={cassandra.bindings.tcp.host}:{cassandra.bindings.tcp.port};Keyspace=customer_data;", (string?)env["ConnectionStrings__cassandra"]);
+            Assert.Equal("s3://lake", (string?)env["Lake__Root"]);
+            Assert.Equal("{lake.bindings.http.url}", (string?)env["Lake__ServiceUrl"]);
+            Assert.Equal("{lake-secret-key.value}", (string?)env["Lake__SecretKey"]);
+        }
+    }
+
+    private static string? Type(JsonObject resources, string name) => (string?)resources[name]?["type"];
+
+    /// <summary>Runs the README's publish command against the built AppHost and returns the manifest's resources.</summary>
+    private static async Task<JsonObject> PublishManifestAsync(CancellationToken cancellationToken)
+    {
+        var appHostProject = Projects.AppHost.ProjectPath;
+        var configuration = typeof(ManifestTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var output = Path.Combine(Path.GetTempPath(), $"cdp-manifest-{Guid.NewGuid():N}", "aspire-manifest.json");
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { "run", "--project", appHostProject, "--no-build", "--configuration", configuration,
+                     "--", "--publisher", "manifest", "--output-path", output })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+        // Publishing must describe the containers stack whatever the configured mode.
+        psi.Environment["Stack__Mode"] = "local";
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("Publishing the manifest took longer than 2 minutes.");
+        }
+        Assert.True(process.ExitCode == 0, $"The publish command failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
+        try
+        {
+            var manifest = JsonNode.Parse(await File.ReadAllTextAsync(output, cancellationToken))!;
+            return manifest["resources"]!.AsObject();
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(output)!, recursive: true);
+        }
+    }
+}
