@@ -361,8 +361,10 @@ public sealed class CqlSession : IAsyncDisposable
                 }
                 error = serverError;
             }
-            catch (Exception ex) when (ex is CqlConnectionException or CqlRequestTimeoutException)
+            catch (Exception ex) when (ex is CqlConnectionException or CqlRequestTimeoutException
+                or CqlReadTimeoutException or CqlWriteTimeoutException or CqlUnavailableException)
             {
+                // Also the implicit USE before the request: it follows the same retry policy.
                 error = ex;
             }
 

@@ -74,7 +74,7 @@ public sealed class SourceDataGenerator
             var g = random.Next(100);
             var gender = g < 48 ? 'M' : g < 96 ? 'F' : 'O';
             var signup = DateOnly.FromDayNumber(signupStart + random.Next(signupDays));
-            yield return new CustomerRow(id, $"Customer_{id}", $"customer_{id}@example.com", gender, signup);
+            yield return new CustomerRow(id, $"customer_{id}", $"customer_{id}@example.com", gender, signup);
         }
     }
 

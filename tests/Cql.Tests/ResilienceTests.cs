@@ -38,6 +38,27 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task A_fault_on_the_implicit_USE_is_retried_like_the_request_itself()
+    {
+        await using var server = await CqlDevServer.StartAsync(new CqlDevServerOptions { Port = 0 }, cancellationToken: Ct);
+        await using (var setup = await CqlSession.ConnectAsync(server.ConnectionString(), cancellationToken: Ct))
+        {
+            await setup.ExecuteAsync("CREATE KEYSPACE IF NOT EXISTS use_ks WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}", cancellationToken: Ct);
+            await setup.ExecuteAsync("CREATE TABLE IF NOT EXISTS use_ks.kv (k int PRIMARY KEY, v text)", cancellationToken: Ct);
+        }
+        var options = CqlSessionOptions.Parse(server.ConnectionString("use_ks"));
+        options.RetryBaseDelay = TimeSpan.FromMilliseconds(5);
+        await using var session = await CqlSession.ConnectAsync(options, cancellationToken: Ct);
+
+        // The session's first request makes its connection issue USE use_ks first: that USE meets the fault.
+        server.Faults.FailNext(1, CqlFaultKind.WriteTimeout);
+        await session.ExecuteAsync("INSERT INTO kv (k, v) VALUES (1, 'one')", options: new CqlQueryOptions { IsIdempotent = true }, cancellationToken: Ct);
+
+        Assert.Equal(0, server.Faults.Remaining);
+        Assert.Equal("one", (await session.ExecuteAsync("SELECT v FROM kv WHERE k = 1", cancellationToken: Ct)).Rows.Single().GetString(0));
+    }
+
+    [Fact]
     public async Task Non_idempotent_write_is_not_retried_and_surfaces_the_typed_error()
     {
         var (server, session, upsert) = await StartAsync();

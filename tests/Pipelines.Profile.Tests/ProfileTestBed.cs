@@ -45,8 +45,8 @@ public sealed class ProfileTestBed : IAsyncDisposable
 
     /// <param name="withKeyspace">
     /// Put the keyspace in the connection string. Without it the pipeline names its keyspace from
-    /// <see cref="ProfileOptions.Keyspace"/> and the client issues no USE: the fault tests need that,
-    /// because the client does not retry a failed implicit USE (reported to the CQL client's owner).
+    /// <see cref="ProfileOptions.Keyspace"/> and the client issues no USE, so an injected fault always
+    /// lands on the pipeline's own statements (the fault tests count those).
     /// </param>
     public async Task<CqlSession> ConnectAsync(bool withKeyspace = true)
     {

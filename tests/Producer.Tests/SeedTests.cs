@@ -38,7 +38,7 @@ public sealed class SeedTests(MariaDbFixture mariaDb)
         Assert.Equal(0, await ScalarAsync(cs, "SELECT COUNT(*) FROM transactions a JOIN transactions b ON b.txn_id = a.txn_id + 1 WHERE b.txn_timestamp < a.txn_timestamp"));
         Assert.True(await ScalarAsync(cs, "SELECT DATEDIFF(MAX(txn_timestamp), MIN(txn_timestamp)) FROM transactions") > 1800);
         // Customers as the spec names them, genders M/F/O, categories from the spec's list.
-        Assert.Equal(300, await ScalarAsync(cs, "SELECT COUNT(*) FROM customers WHERE email = CONCAT('customer_', customer_id, '@example.com') AND name = CONCAT('Customer_', customer_id)"));
+        Assert.Equal(300, await ScalarAsync(cs, "SELECT COUNT(*) FROM customers WHERE email = CONCAT('customer_', customer_id, '@example.com') AND name = CONCAT('customer_', customer_id)"));
         Assert.Equal(3, await ScalarAsync(cs, "SELECT COUNT(DISTINCT gender) FROM customers"));
         Assert.True(await ScalarAsync(cs, "SELECT COUNT(DISTINCT category) FROM products WHERE category IN ('Electronics','Grocery','Sports','Toys','Health','Beauty','Home')") == 7);
     }
