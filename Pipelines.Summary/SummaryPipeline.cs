@@ -1,0 +1,358 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+using CustomerData.Contracts;
+using CustomerData.Contracts.Lake;
+using CustomerData.Contracts.Offsets;
+using Microsoft.Extensions.Options;
+using MySqlConnector;
+
+namespace CustomerData.Pipelines.Summary;
+
+/// <summary>Progress of a rebuild: days done of the total and transactions aggregated so far.</summary>
+public readonly record struct RebuildProgress(int DaysDone, int DaysTotal, long Transactions, TimeSpan Elapsed);
+
+/// <summary>
+/// Pipeline B: MySQL transactions → daily summary Parquet partitions in the lake.
+/// A cycle reads the offset, scans the rows above it, recomputes every UTC day they touch (whole days,
+/// aggregated in MySQL), publishes one file per day (<c>txn_summary/date=D/part-0.parquet</c>, replaced
+/// atomically), reads each file back to verify it, and only then advances the offset. Everything before
+/// the offset write is idempotent, so a crash anywhere followed by a rerun yields the same lake.
+/// </summary>
+public sealed class SummaryPipeline(
+    MySqlDataSource dataSource,
+    ILakeStorage lake,
+    IOptions<SummaryOptions> options,
+    SummaryTelemetry telemetry,
+    ILogger<SummaryPipeline> logger,
+    TimeProvider? timeProvider = null)
+{
+    /// <summary>The one file of a partition. A fixed name replaced atomically: a reader never sees two files for a day.</summary>
+    public const string PartFileName = "part-0.parquet";
+
+    /// <summary>Partition of the rejects report for rows without a valid timestamp (no UTC day).</summary>
+    public const string UndatedPartition = "unknown";
+
+    /// <summary>Undated rejects are filed by txn_id block, so rewriting one is deterministic.</summary>
+    public const long UndatedBlockSize = 100_000;
+
+    private readonly SummaryOptions _options = options.Value;
+    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
+    private readonly TxnOffsetStore _offsets = new(OffsetTable.Summary, options.Value.OffsetSource);
+    private readonly TxnIdWatermark _watermark = new(options.Value.GracePeriod, timeProvider);
+
+    /// <summary>Runs after every partition is published and verified, just before the offset write (tests simulate a crash here).</summary>
+    internal Func<CancellationToken, Task>? BeforeOffsetCommit { get; set; }
+
+    public static string SummaryKey(DateOnly day) => LakeLayout.SummaryPartition(day) + PartFileName;
+
+    public static string RejectsKey(DateOnly day) => $"{LakeLayout.SummaryRejects}/{LakeLayout.SummaryPartitionKey}={LakeLayout.Day(day)}/{PartFileName}";
+
+    public static string UndatedRejectsKey(long block) =>
+        $"{LakeLayout.SummaryRejects}/{LakeLayout.SummaryPartitionKey}={UndatedPartition}/part-{block.ToString("D10", CultureInfo.InvariantCulture)}.parquet";
+
+    /// <summary>One incremental cycle: the days touched by rows above the offset.</summary>
+    public async Task<CycleResult> RunCycleAsync(CancellationToken cancellationToken = default)
+    {
+        using var activity = SummaryTelemetry.ActivitySource.StartActivity("summary.cycle");
+        var started = Stopwatch.GetTimestamp();
+        await using var connection = await SummarySource.OpenAsync(dataSource, cancellationToken);
+        var offset = await _offsets.ReadAsync(connection, cancellationToken: cancellationToken);
+        var scan = await SummarySource.ScanNewAsync(connection, offset, cancellationToken);
+        telemetry.SetLag(scan.Count, scan.OldestTimestampUtc is { } oldest ? Math.Max(0, (_time.GetUtcNow().UtcDateTime - oldest).TotalSeconds) : 0);
+
+        var plan = new Plan(Runs(scan.Days), null, null);
+        var result = await ExecuteAsync(connection, offset, scan, plan, null, cancellationToken);
+        Finish(activity, result, started);
+        return result;
+    }
+
+    /// <summary>
+    /// Recomputes every day from <paramref name="from"/> (default: the first day with data) to the last,
+    /// deletes partitions of that span that no longer have rows, then advances the offset like a cycle.
+    /// </summary>
+    public async Task<CycleResult> RebuildAsync(DateOnly? from = null, IProgress<RebuildProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var activity = SummaryTelemetry.ActivitySource.StartActivity("summary.rebuild");
+        var started = Stopwatch.GetTimestamp();
+        await using var connection = await SummarySource.OpenAsync(dataSource, cancellationToken);
+        var offset = await _offsets.ReadAsync(connection, cancellationToken: cancellationToken);
+        // Taken before any day is aggregated: every id it returns is then included in the recomputed days.
+        var scan = await SummarySource.ScanNewAsync(connection, offset, cancellationToken);
+        var range = await SummarySource.DayRangeAsync(connection, cancellationToken);
+
+        var days = new SortedSet<DateOnly>();
+        if (range is { } r)
+        {
+            var first = from ?? r.First;
+            for (var d = first; d <= r.Last; d = d.AddDays(1)) days.Add(d);
+        }
+        // With --from, rows above the offset on earlier days still need their days recomputed.
+        foreach (var d in scan.Days) days.Add(d);
+        var plan = new Plan(Runs(days), from, AllUndated: from is null);
+        var result = await ExecuteAsync(connection, offset, scan, plan, progress, cancellationToken);
+        Finish(activity, result, started);
+        return result;
+    }
+
+    private void Finish(Activity? activity, CycleResult result, long started)
+    {
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        telemetry.CycleDuration.Record(seconds);
+        activity?.SetTag("summary.rows_read", result.RowsRead);
+        activity?.SetTag("summary.transactions_aggregated", result.TransactionsAggregated);
+        activity?.SetTag("summary.days_rewritten", result.DaysRewritten);
+        activity?.SetTag("summary.days_deleted", result.DaysDeleted);
+        activity?.SetTag("summary.rejects", result.Rejected);
+        activity?.SetTag("summary.offset.before", result.OffsetBefore);
+        activity?.SetTag("summary.offset.after", result.OffsetAfter);
+        logger.LogInformation(
+            "Summary cycle done in {Seconds:F3} s: {RowsRead} new rows, {TransactionsAggregated} transactions aggregated, {DaysRewritten} days rewritten, {DaysDeleted} deleted, {Rejected} rejected, offset {OffsetBefore} -> {OffsetAfter}",
+            seconds, result.RowsRead, result.TransactionsAggregated, result.DaysRewritten, result.DaysDeleted, result.Rejected, result.OffsetBefore, result.OffsetAfter);
+    }
+
+    /// <param name="Runs">Runs of consecutive days to recompute.</param>
+    /// <param name="StaleFrom">When set (rebuild), existing partitions on or after this day that were not rewritten are deleted; <see cref="DateOnly.MinValue"/> = all.</param>
+    /// <param name="AllUndated">Rewrite every undated-rejects block (full rebuild) instead of those above the offset.</param>
+    private sealed record Plan(IReadOnlyList<(DateOnly First, DateOnly Last)> Runs, DateOnly? StaleFrom, bool? AllUndated);
+
+    private sealed record DayWork(DateOnly Day, List<DailySummary> Summaries, List<RejectedTxn> Rejects);
+
+    private async Task<CycleResult> ExecuteAsync(MySqlConnection connection, long offset, NewTxnScan scan, Plan plan, IProgress<RebuildProgress>? progress, CancellationToken cancellationToken)
+    {
+        var totalDays = plan.Runs.Sum(r => r.Last.DayNumber - r.First.DayNumber + 1);
+        var existing = totalDays == 0 && !scan.HasUndated && plan.StaleFrom is null
+            ? new HashSet<string>()
+            : (await lake.ListAsync(LakeLayout.SummaryTable + "/", cancellationToken))
+                .Concat(await lake.ListAsync(LakeLayout.SummaryRejects + "/", cancellationToken))
+                .Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
+        var written = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        var newRejects = new ConcurrentDictionary<string, ConcurrentBag<RejectedTxn>>(StringComparer.Ordinal);
+        long rows = 0, daysRewritten = 0, daysDeleted = 0, rejected = 0;
+        var clock = Stopwatch.StartNew();
+
+        void Tally(IEnumerable<RejectedTxn> rejects)
+        {
+            foreach (var r in rejects)
+            {
+                Interlocked.Increment(ref rejected);
+                if (r.TxnId > offset) newRejects.GetOrAdd(r.Reason, _ => []).Add(r);
+            }
+        }
+
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var channel = Channel.CreateBounded<DayWork>(new BoundedChannelOptions(Math.Max(8, _options.DaysPerQuery * 2)) { SingleWriter = true });
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                var done = 0;
+                foreach (var chunk in plan.Runs.SelectMany(r => Chunks(r, _options.DaysPerQuery)))
+                {
+                    var aggregates = await SummarySource.AggregateRangeAsync(connection, chunk.First, chunk.Last, cts.Token);
+                    var rejectedIds = aggregates.SelectMany(a => a.Rejected).ToList();
+                    var details = rejectedIds.Count == 0
+                        ? []
+                        : (await SummarySource.RejectedDetailsAsync(connection, rejectedIds, cts.Token)).ToDictionary(d => d.TxnId);
+                    foreach (var a in aggregates)
+                    {
+                        var rejects = a.Rejected.Select(x => details[x.TxnId]).OrderBy(x => x.TxnId).ToList();
+                        Interlocked.Add(ref rows, a.Summaries.Sum(s => s.TxnCount) + rejects.Count);
+                        await channel.Writer.WriteAsync(new DayWork(a.Day, a.Summaries, rejects), cts.Token);
+                    }
+                    done += aggregates.Count;
+                    progress?.Report(new RebuildProgress(done, totalDays, Interlocked.Read(ref rows), clock.Elapsed));
+                }
+                channel.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                channel.Writer.Complete(ex);
+            }
+        }, CancellationToken.None);
+
+        try
+        {
+            await Parallel.ForEachAsync(channel.Reader.ReadAllAsync(cts.Token),
+                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.WriteParallelism), CancellationToken = cts.Token },
+                async (work, ct) =>
+                {
+                    var (rewrote, deleted) = await WriteDayAsync(work, existing, written, ct);
+                    if (rewrote) Interlocked.Increment(ref daysRewritten);
+                    if (deleted) Interlocked.Increment(ref daysDeleted);
+                    Tally(work.Rejects);
+                });
+        }
+        finally
+        {
+            await cts.CancelAsync();
+            await producer;
+        }
+
+        // Rows without a valid timestamp have no day: their rejects report lives in txn_id blocks.
+        if (plan.AllUndated == true || scan.HasUndated)
+        {
+            var blocks = await UndatedBlocksAsync(connection, plan.AllUndated == true ? 0 : offset, cancellationToken);
+            foreach (var block in blocks)
+            {
+                var ids = await SummarySource.UndatedIdsAsync(connection, block * UndatedBlockSize, (block + 1) * UndatedBlockSize - 1, cancellationToken);
+                var details = await SummarySource.RejectedDetailsAsync(connection, ids.Select(id => (id, RejectReasons.InvalidTimestamp)).ToList(), cancellationToken);
+                var key = UndatedRejectsKey(block);
+                await PublishRejectsAsync(key, details, cancellationToken);
+                written[key] = 0;
+                rows += details.Count;
+                Tally(details);
+            }
+        }
+
+        if (plan.StaleFrom is { } staleFrom || plan.AllUndated == true)
+        {
+            foreach (var key in existing.Where(k => !written.ContainsKey(k) && IsStale(k, plan.StaleFrom, plan.AllUndated == true)))
+            {
+                await lake.DeleteAsync(key, cancellationToken);
+                if (key.StartsWith(LakeLayout.SummaryTable + "/", StringComparison.Ordinal)) daysDeleted++;
+            }
+        }
+
+        var byReason = newRejects.ToDictionary(kv => kv.Key, kv => (long)kv.Value.Count, StringComparer.Ordinal);
+        foreach (var (reason, list) in newRejects)
+        {
+            telemetry.Rejects.Add(list.Count, new KeyValuePair<string, object?>("reason", reason));
+            var sample = list.OrderBy(r => r.TxnId).Take(_options.RejectSampleSize)
+                .Select(r => $"txn_id={r.TxnId} customer_id={r.CustomerId?.ToString(CultureInfo.InvariantCulture) ?? "null"} product_id={r.ProductId?.ToString(CultureInfo.InvariantCulture) ?? "null"} qty={r.Qty?.ToString(CultureInfo.InvariantCulture) ?? "null"} amount={r.Amount?.ToString(CultureInfo.InvariantCulture) ?? "null"} txn_timestamp={r.TxnTimestamp ?? "null"}")
+                .ToArray();
+            logger.LogWarning("Data quality: {Count} transactions rejected for {Reason}, kept out of the summaries and written to {RejectsTable}; sample {Sample}",
+                list.Count, reason, LakeLayout.SummaryRejects, sample);
+        }
+
+        // Only now, with every partition published and verified, may the offset move.
+        var (newOffset, pending, expired) = Advance(offset, scan);
+        if (BeforeOffsetCommit is { } hook) await hook(cancellationToken);
+        var stored = newOffset > offset ? await _offsets.AdvanceAsync(connection, newOffset, cancellationToken: cancellationToken) : offset;
+
+        telemetry.RowsRead.Add(scan.Count);
+        telemetry.DaysRewritten.Add(daysRewritten);
+        return new CycleResult(offset, stored, scan.Count, rows, (int)daysRewritten, (int)daysDeleted, rejected, byReason, pending, expired);
+    }
+
+    private (long Offset, long PendingIds, long ExpiredIds) Advance(long offset, NewTxnScan scan)
+    {
+        if (scan.Count == 0) return (offset, 0, 0);
+        if (scan.Ids is null) return (scan.MaxId, 0, 0); // contiguous
+        var advance = _watermark.Advance(offset, scan.Ids);
+        var pendingIds = advance.PendingGaps.Sum(g => g.Count);
+        if (pendingIds > 0)
+        {
+            logger.LogInformation("Offset held at {Offset}: {PendingIds} txn_ids missing in {Gaps}, waiting up to {GraceSeconds} s for them to commit",
+                advance.Offset, pendingIds, FormatGaps(advance.PendingGaps), _options.GracePeriod.TotalSeconds);
+        }
+        var expiredIds = advance.ExpiredGaps.Sum(g => g.Count);
+        if (expiredIds > 0)
+        {
+            telemetry.ExpiredGapIds.Add(expiredIds);
+            var missing = advance.ExpiredGaps.SelectMany(g => LongRange(g.FirstMissing, g.LastMissing)).Take(1000).ToArray();
+            logger.LogWarning("Data quality: gap in the txn_id sequence outlived the {GraceSeconds} s grace period; {MissingCount} txn_ids never appeared ({Gaps}); missing ids {MissingIds}",
+                _options.GracePeriod.TotalSeconds, expiredIds, FormatGaps(advance.ExpiredGaps), missing);
+        }
+        return (advance.Offset, pendingIds, expiredIds);
+    }
+
+    private static IEnumerable<long> LongRange(long first, long last)
+    {
+        for (var i = first; i <= last; i++) yield return i;
+    }
+
+    private static string FormatGaps(IEnumerable<TxnIdGap> gaps) =>
+        string.Join(", ", gaps.Select(g => g.FirstMissing == g.LastMissing ? g.FirstMissing.ToString(CultureInfo.InvariantCulture) : $"{g.FirstMissing}-{g.LastMissing}"));
+
+    private async Task<(bool Rewrote, bool Deleted)> WriteDayAsync(DayWork work, HashSet<string> existing, ConcurrentDictionary<string, byte> written, CancellationToken cancellationToken)
+    {
+        var key = SummaryKey(work.Day);
+        bool rewrote = false, deleted = false;
+        if (work.Summaries.Count > 0)
+        {
+            var bytes = await SummaryParquet.WriteAsync(work.Summaries, _options.Compression, cancellationToken);
+            await lake.PublishAsync(key, bytes, cancellationToken);
+            var back = await lake.ReadAsync(key, cancellationToken) ?? throw new LakeVerificationException($"{key}: not found right after publishing.");
+            SummaryParquet.Verify(await SummaryParquet.ReadAsync(back, cancellationToken), work.Summaries, key);
+            written[key] = 0;
+            rewrote = true;
+        }
+        else if (existing.Contains(key))
+        {
+            await lake.DeleteAsync(key, cancellationToken); // the day lost all its valid rows
+            deleted = true;
+        }
+
+        var rejectsKey = RejectsKey(work.Day);
+        if (work.Rejects.Count > 0)
+        {
+            await PublishRejectsAsync(rejectsKey, work.Rejects, cancellationToken);
+            written[rejectsKey] = 0;
+        }
+        else if (existing.Contains(rejectsKey))
+        {
+            await lake.DeleteAsync(rejectsKey, cancellationToken);
+        }
+        return (rewrote, deleted);
+    }
+
+    private async Task PublishRejectsAsync(string key, IReadOnlyList<RejectedTxn> rejects, CancellationToken cancellationToken)
+    {
+        var bytes = await SummaryParquet.WriteRejectsAsync(rejects, _options.Compression, cancellationToken);
+        await lake.PublishAsync(key, bytes, cancellationToken);
+        var back = await lake.ReadAsync(key, cancellationToken) ?? throw new LakeVerificationException($"{key}: not found right after publishing.");
+        var ids = await SummaryParquet.ReadRejectIdsAsync(back, cancellationToken);
+        if (!ids.SequenceEqual(rejects.Select(r => r.TxnId)))
+        {
+            throw new LakeVerificationException($"{key}: rejects read back ({ids.Length} rows) differ from those written ({rejects.Count}).");
+        }
+    }
+
+    private static async Task<List<long>> UndatedBlocksAsync(MySqlConnection connection, long offset, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand(
+            $"SELECT DISTINCT txn_id DIV {UndatedBlockSize} FROM transactions WHERE txn_id > @offset AND (txn_timestamp IS NULL OR txn_timestamp < '1970-01-01 00:00:01') ORDER BY 1",
+            connection);
+        command.Parameters.AddWithValue("@offset", offset);
+        var blocks = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) blocks.Add(reader.GetInt64(0));
+        return blocks;
+    }
+
+    /// <summary>Is <paramref name="key"/> a partition file the rebuild owns (on/after <paramref name="from"/>, or undated on a full rebuild)?</summary>
+    private static bool IsStale(string key, DateOnly? from, bool allUndated)
+    {
+        var marker = $"/{LakeLayout.SummaryPartitionKey}=";
+        var start = key.IndexOf(marker, StringComparison.Ordinal);
+        if (start < 0) return false;
+        var value = key[(start + marker.Length)..];
+        value = value[..Math.Max(0, value.IndexOf('/'))];
+        if (value == UndatedPartition) return allUndated;
+        if (!DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)) return false;
+        return from is null || day >= from.Value;
+    }
+
+    /// <summary>Consecutive days grouped into runs, so each run is one range query.</summary>
+    internal static List<(DateOnly First, DateOnly Last)> Runs(IEnumerable<DateOnly> sortedDays)
+    {
+        var runs = new List<(DateOnly, DateOnly)>();
+        foreach (var d in sortedDays)
+        {
+            if (runs.Count > 0 && runs[^1].Item2.AddDays(1) == d) runs[^1] = (runs[^1].Item1, d);
+            else runs.Add((d, d));
+        }
+        return runs;
+    }
+
+    private static IEnumerable<(DateOnly First, DateOnly Last)> Chunks((DateOnly First, DateOnly Last) run, int daysPerQuery)
+    {
+        for (var first = run.First; first <= run.Last; first = first.AddDays(daysPerQuery))
+        {
+            var last = first.AddDays(daysPerQuery - 1);
+            yield return (first, last < run.Last ? last : run.Last);
+        }
+    }
+}

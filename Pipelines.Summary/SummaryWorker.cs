@@ -1,0 +1,95 @@
+using CustomerData.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace CustomerData.Pipelines.Summary;
+
+/// <summary>Continuous mode: a cycle every <see cref="SummaryOptions.Interval"/>; a failed cycle is retried with exponential backoff.</summary>
+public sealed class SummaryWorker(
+    SummaryPipeline pipeline,
+    SummaryHealthState health,
+    SummaryTelemetry telemetry,
+    IOptions<SummaryOptions> options,
+    IConfiguration configuration,
+    ILogger<SummaryWorker> logger,
+    TimeProvider timeProvider) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var delay = settings.RetryInitialDelay;
+        var schemaApplied = false;
+        logger.LogInformation("Summary pipeline running every {IntervalSeconds} s into {LakeTable}", settings.Interval.TotalSeconds, LakeLayout.SummaryTable);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!schemaApplied)
+                {
+                    await SummaryRunner.ApplySchemaAsync(configuration, settings, stoppingToken);
+                    schemaApplied = true;
+                }
+                await pipeline.RunCycleAsync(stoppingToken);
+                health.MarkGood();
+                delay = settings.RetryInitialDelay;
+                await Task.Delay(settings.Interval, timeProvider, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                // MySQL or the lake unreachable, or a file failed verification: the offset was not moved,
+                // and every file already published is whole, so the next attempt simply redoes the work.
+                telemetry.CycleFailures.Add(1);
+                logger.LogError(ex, "Summary cycle failed; retrying in {DelaySeconds} s", delay.TotalSeconds);
+                try { await Task.Delay(delay, timeProvider, stoppingToken); }
+                catch (OperationCanceledException) { break; }
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, settings.RetryMaxDelay.Ticks));
+            }
+        }
+    }
+}
+
+/// <summary>The one-shot modes (<c>--once</c>, <c>--rebuild</c>) and what every mode does first.</summary>
+public static class SummaryRunner
+{
+    /// <summary>Applies the source schema (idempotent), so the pipeline can start before anything else.</summary>
+    public static async Task ApplySchemaAsync(IConfiguration configuration, SummaryOptions options, CancellationToken cancellationToken)
+    {
+        var connectionString = configuration.GetConnectionString(options.ConnectionName)
+            ?? throw new InvalidOperationException($"ConnectionStrings:{options.ConnectionName} is not set.");
+        await SourceSchema.ApplyAsync(connectionString, cancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="work"/> up to <see cref="SummaryOptions.MaxAttempts"/> times with backoff; true when it succeeded.</summary>
+    public static async Task<bool> RunWithRetryAsync(
+        Func<CancellationToken, Task> work, SummaryOptions options, SummaryTelemetry telemetry, ILogger logger, CancellationToken cancellationToken)
+    {
+        var delay = options.RetryInitialDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await work(cancellationToken);
+                return true;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception ex)
+            {
+                telemetry.CycleFailures.Add(1);
+                if (attempt >= options.MaxAttempts)
+                {
+                    logger.LogError(ex, "Summary run failed after {Attempts} attempts; offset not advanced", attempt);
+                    return false;
+                }
+                logger.LogWarning(ex, "Summary run attempt {Attempt} of {MaxAttempts} failed; retrying in {DelaySeconds} s", attempt, options.MaxAttempts, delay.TotalSeconds);
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.RetryMaxDelay.Ticks));
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+using System.Globalization;
+using CustomerData.Contracts;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CustomerData.Pipelines.Summary.Tests;
+
+/// <summary>Pipeline B against real MariaDB and a real lake: a local folder and S3 (s3rver).</summary>
+public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s3)
+{
+    public static TheoryData<string> Backends => ["local", "s3"];
+    private static readonly DateOnly Day0 = new(2025, 12, 1);
+
+    private Task<TestBed> BedAsync(string backend) => TestBed.CreateAsync(mariaDb.Server, s3.Server, backend, TestContext.Current.CancellationToken);
+
+    private static string Glob(string root, string table) => LakeLayout.Glob(root, table).Replace("'", "''", StringComparison.Ordinal);
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task Summaries_equal_an_independent_sql_computation_for_every_day_and_customer(string backend)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var bed = await BedAsync(backend);
+        await bed.InsertAsync(bed.RandomValid(1500, Day0, 10, seed: 1), ct);
+        // Explicit edge cases on a day of their own: a 1-1 tie goes to the ordinal-first name
+        // ("Electronics" < "Toys"), and products without a category count as "Unknown".
+        var edge = Day0.AddDays(20).ToDateTime(new TimeOnly(12, 0));
+        await bed.InsertAsync([bed.Valid(1, 3, 1, edge), bed.Valid(1, 6, 2, edge.AddMinutes(1)), bed.Valid(2, 11, 1, edge), bed.Valid(2, 12, 1, edge), bed.Valid(2, 6, 1, edge)], ct);
+        // A transaction at 23:59:59 and one at 00:00:00 fall on different UTC days.
+        await bed.InsertAsync([bed.Valid(3, 1, 1, edge.Date.AddSeconds(-1)), bed.Valid(3, 1, 1, edge.Date)], ct);
+        var lake = bed.NewLake();
+
+        var result = await bed.Pipeline(lake).RunCycleAsync(ct);
+
+        var expected = await IndependentSummaryAsync(bed, ct);
+        var root = await bed.ReadableRootAsync(lake, ct);
+        var actual = TestBed.DuckQuery(
+            $"SELECT date, customer_id, total_amount, total_items, distinct_products, top_category FROM read_parquet('{Glob(root, LakeLayout.SummaryTable)}', hive_partitioning = true, hive_types_autocast = false) ORDER BY date, customer_id");
+        Assert.Equal(expected.Count, actual.Count);
+        Assert.Equal(expected, actual.Select(r => string.Join('|', r[0], r[1], double.Parse(r[2], CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture), r[3], r[4], r[5])).ToList());
+        Assert.Equal("Electronics", actual.Single(r => r[0] == LakeLayout.Day(DateOnly.FromDateTime(edge)) && r[1] == "1")[5]);
+        Assert.Equal("Unknown", actual.Single(r => r[0] == LakeLayout.Day(DateOnly.FromDateTime(edge)) && r[1] == "2")[5]);
+        Assert.Equal(await bed.ScalarAsync("SELECT MAX(txn_id) FROM transactions", ct), result.OffsetAfter);
+        Assert.Equal(1507, result.RowsRead);
+        Assert.Equal(1507, result.TransactionsAggregated);
+    }
+
+    /// <summary>The expected lake, computed differently: GROUP BY for totals, a correlated subquery for the top category.</summary>
+    private static async Task<List<string>> IndependentSummaryAsync(TestBed bed, CancellationToken ct)
+    {
+        await using var connection = await bed.DataSource.OpenConnectionAsync(ct);
+        await using var command = new MySqlConnector.MySqlCommand("""
+            SET time_zone = '+00:00';
+            SELECT DATE_FORMAT(t.txn_timestamp, '%Y-%m-%d') AS d, t.customer_id, SUM(t.amount), SUM(t.qty), COUNT(DISTINCT t.product_id),
+              (SELECT COALESCE(NULLIF(p2.category, ''), 'Unknown') AS c
+                 FROM transactions t2 JOIN products p2 ON p2.product_id = t2.product_id
+                WHERE t2.customer_id = t.customer_id AND DATE(t2.txn_timestamp) = DATE(t.txn_timestamp)
+                GROUP BY c ORDER BY COUNT(*) DESC, CAST(c AS BINARY) LIMIT 1)
+            FROM transactions t
+            GROUP BY d, t.customer_id
+            ORDER BY d, t.customer_id
+            """, connection);
+        var rows = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            rows.Add(string.Join('|', reader.GetString(0), reader.GetInt32(1), ((double)reader.GetDecimal(2)).ToString("R", CultureInfo.InvariantCulture), reader.GetDecimal(3), reader.GetInt64(4), reader.GetString(5)));
+        }
+        return rows;
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task New_rows_for_an_old_date_rewrite_that_day_only(string backend)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var bed = await BedAsync(backend);
+        await bed.InsertAsync(bed.RandomValid(400, Day0, 6, seed: 2), ct);
+        var lake = bed.NewLake();
+        var pipeline = bed.Pipeline(lake);
+        await pipeline.RunCycleAsync(ct);
+        var before = await TestBed.SnapshotAsync(lake, ct);
+        var oldDay = Day0.AddDays(2);
+
+        await bed.InsertAsync([bed.Valid(7, 4, 3, oldDay.ToDateTime(new TimeOnly(9, 30)))], ct);
+        var result = await pipeline.RunCycleAsync(ct);
+        var after = await TestBed.SnapshotAsync(lake, ct);
+
+        Assert.Equal(1, result.RowsRead);
+        Assert.Equal(1, result.DaysRewritten);
+        Assert.Equal(before.Keys, after.Keys);
+        var changed = after.Keys.Where(k => !before[k].AsSpan().SequenceEqual(after[k])).ToList();
+        Assert.Equal([SummaryPipeline.SummaryKey(oldDay)], changed);
+        Assert.Equal(6, after.Keys.Count(k => k.StartsWith(LakeLayout.SummaryTable + "/", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_lower_txn_id_committed_late_is_counted_and_a_permanent_gap_is_reported()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var bed = await BedAsync("local");
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var lake = bed.NewLake();
+        var pipeline = bed.Pipeline(lake, time);
+        var day = Day0.ToDateTime(new TimeOnly(10, 0));
+        // Ids 1-3 and 5-6 are visible; 4 is still "open" (it commits later with a lower id).
+        await bed.InsertAsync([bed.Valid(1, 1, 1, day, 1), bed.Valid(1, 1, 1, day, 2), bed.Valid(2, 2, 1, day, 3), bed.Valid(2, 2, 1, day, 5), bed.Valid(3, 3, 1, day, 6)], ct);
+
+        var first = await pipeline.RunCycleAsync(ct);
+        time.Advance(TimeSpan.FromSeconds(5));
+        await bed.InsertAsync([bed.Valid(9, 5, 2, day, 4)], ct);
+        var second = await pipeline.RunCycleAsync(ct);
+        var root = await bed.ReadableRootAsync(lake, ct);
+        var late = TestBed.DuckQuery($"SELECT total_items FROM read_parquet('{Glob(root, LakeLayout.SummaryTable)}') WHERE customer_id = 9");
+
+        // Now a gap that never fills: 7 and 8 are skipped for good.
+        await bed.InsertAsync([bed.Valid(4, 4, 1, day, 9)], ct);
+        var waiting = await pipeline.RunCycleAsync(ct);
+        time.Advance(TimeSpan.FromSeconds(31));
+        var passed = await pipeline.RunCycleAsync(ct);
+
+        Assert.Equal(3, first.OffsetAfter);
+        Assert.Equal(1, first.PendingGapIds);
+        Assert.Equal(6, second.OffsetAfter);
+        Assert.Equal([["2"]], late);
+        Assert.Equal(6, waiting.OffsetAfter);
+        Assert.Equal(2, waiting.PendingGapIds);
+        Assert.Equal(9, passed.OffsetAfter);
+        Assert.Equal(2, passed.ExpiredGapIds);
+        Assert.Equal(9, await bed.OffsetAsync(ct: ct));
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task A_crash_between_publish_and_offset_update_then_a_rerun_gives_the_lake_of_a_clean_run(string backend)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var bed = await BedAsync(backend);
+        await bed.InsertAsync(bed.RandomValid(600, Day0, 8, seed: 3), ct);
+        await bed.InsertAsync([new Txn(null, 999, 1, 1, 5m, "2025-12-02 10:00:00"), new Txn(null, 1, 1, 1, 1m, null)], ct);
+        var crashed = bed.NewLake();
+        var crashing = bed.Pipeline(crashed);
+        crashing.BeforeOffsetCommit = _ => throw new IOException("simulated crash before the offset write");
+
+        await Assert.ThrowsAsync<IOException>(() => crashing.RunCycleAsync(ct));
+        var offsetAfterCrash = await bed.OffsetAsync(ct: ct);
+        var published = await TestBed.SnapshotAsync(crashed, ct);
+        // More rows arrive while the pipeline is down, then it restarts (a new instance: no memory of the crash).
+        await bed.InsertAsync(bed.RandomValid(50, Day0.AddDays(6), 4, seed: 4), ct);
+        var rerun = await bed.Pipeline(crashed).RunCycleAsync(ct);
+
+        var clean = bed.NewLake();
+        var cleanRun = await bed.Pipeline(clean, configure: o => o.OffsetSource = "clean-run").RunCycleAsync(ct);
+
+        Assert.Equal(0, offsetAfterCrash);
+        Assert.NotEmpty(published);
+        Assert.Equal(cleanRun.OffsetAfter, rerun.OffsetAfter);
+        var crashedLake = await TestBed.SnapshotAsync(crashed, ct);
+        var cleanLake = await TestBed.SnapshotAsync(clean, ct);
+        Assert.Equal(cleanLake.Keys, crashedLake.Keys);
+        Assert.All(cleanLake, kv => Assert.Equal(kv.Value, crashedLake[kv.Key]));
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task DuckDb_reads_the_lake_with_hive_partitioning_and_gets_the_spec_types(string backend)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var bed = await BedAsync(backend);
+        await bed.InsertAsync(bed.RandomValid(200, Day0, 3, seed: 5), ct);
+        var lake = bed.NewLake();
+        await bed.Pipeline(lake).RunCycleAsync(ct);
+        var root = await bed.ReadableRootAsync(lake, ct);
+        var glob = Glob(root, LakeLayout.SummaryTable);
+
+        var types = TestBed.DuckQuery($"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('{glob}', hive_partitioning = true, hive_types_autocast = false))");
+        var codecs = TestBed.DuckQuery($"SELECT DISTINCT compression FROM parquet_metadata('{glob}')");
+        var days = TestBed.DuckQuery($"SELECT DISTINCT date FROM read_parquet('{glob}', hive_partitioning = true) ORDER BY 1");
+        var files = TestBed.DuckQuery($"SELECT count(*) FROM glob('{glob}')");
+
+        Assert.Equal(
+            [["customer_id", "INTEGER"], ["total_amount", "DOUBLE"], ["total_items", "INTEGER"], ["distinct_products", "INTEGER"], ["top_category", "VARCHAR"], ["date", "VARCHAR"]],
+            types);
+        Assert.Equal([["SNAPPY"]], codecs);
+        Assert.Equal(3, days.Count);
+        Assert.Equal([["3"]], files);
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public async Task Each_check_rejects_its_rows_counts_them_by_reason_and_reports_them_in_the_lake(string backend)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var bed = await BedAsync(backend);
+        var ts = "2025-12-03 08:00:00";
+        await bed.InsertAsync(
+        [
+            bed.Valid(5, 2, 2, new DateTime(2025, 12, 3, 9, 0, 0)),          // 1 valid
+            new Txn(null, null, 2, 1, bed.Prices[2], ts),                      // 2 missing_customer_id
+            new Txn(null, 777, 2, 1, bed.Prices[2], ts),                       // 3 unknown_customer
+            new Txn(null, 5, null, 1, 10m, ts),                                // 4 missing_product_id
+            new Txn(null, 5, 555, 1, 10m, ts),                                 // 5 unknown_product
+            new Txn(null, 5, 2, 0, 0.01m, ts),                                 // 6 non_positive_qty
+            new Txn(null, 5, 2, -2, bed.Prices[2], ts),                        // 7 non_positive_qty
+            new Txn(null, 5, 2, 1, -1m * bed.Prices[2], ts),                   // 8 non_positive_amount
+            new Txn(null, 5, 2, 2, bed.Prices[2], ts),                         // 9 amount_mismatch
+            new Txn(null, 5, 2, 1, bed.Prices[2], null),                       // 10 invalid_timestamp (NULL)
+            new Txn(null, 5, 2, 1, bed.Prices[2], "0000-00-00 00:00:00"),      // 11 invalid_timestamp (zero)
+        ], ct);
+        var lake = bed.NewLake();
+
+        var result = await bed.Pipeline(lake).RunCycleAsync(ct);
+        var root = await bed.ReadableRootAsync(lake, ct);
+        var summary = TestBed.DuckQuery($"SELECT customer_id, total_items, total_amount FROM read_parquet('{Glob(root, LakeLayout.SummaryTable)}')");
+        var rejects = TestBed.DuckQuery(
+            $"SELECT txn_id, reason, date FROM read_parquet('{Glob(root, LakeLayout.SummaryRejects)}', hive_partitioning = true, hive_types_autocast = false) ORDER BY txn_id");
+
+        Assert.Equal([["5", "2", ((double)(2 * bed.Prices[2])).ToString(CultureInfo.InvariantCulture)]], summary);
+        var expected = new Dictionary<string, long>
+        {
+            [RejectReasons.MissingCustomerId] = 1, [RejectReasons.UnknownCustomer] = 1, [RejectReasons.MissingProductId] = 1,
+            [RejectReasons.UnknownProduct] = 1, [RejectReasons.NonPositiveQty] = 2, [RejectReasons.NonPositiveAmount] = 1,
+            [RejectReasons.AmountMismatch] = 1, [RejectReasons.InvalidTimestamp] = 2,
+        };
+        Assert.Equal(expected.OrderBy(kv => kv.Key), result.RejectedByReason.OrderBy(kv => kv.Key));
+        Assert.Equal(10, result.Rejected);
+        Assert.Equal(
+            [
+                ["2", RejectReasons.MissingCustomerId, "2025-12-03"], ["3", RejectReasons.UnknownCustomer, "2025-12-03"],
+                ["4", RejectReasons.MissingProductId, "2025-12-03"], ["5", RejectReasons.UnknownProduct, "2025-12-03"],
+                ["6", RejectReasons.NonPositiveQty, "2025-12-03"], ["7", RejectReasons.NonPositiveQty, "2025-12-03"],
+                ["8", RejectReasons.NonPositiveAmount, "2025-12-03"], ["9", RejectReasons.AmountMismatch, "2025-12-03"],
+                ["10", RejectReasons.InvalidTimestamp, SummaryPipeline.UndatedPartition], ["11", RejectReasons.InvalidTimestamp, SummaryPipeline.UndatedPartition],
+            ],
+            rejects);
+        // Every row was looked at, so the offset moves past the rejected ones too (they are reported, not retried).
+        Assert.Equal(11, result.OffsetAfter);
+    }
+}
