@@ -64,13 +64,13 @@ public sealed class EventsLakeReader(ILakeStorage lake)
             var listed = new List<LakeObject>();
             for (var d = f; d <= t; d = d.AddDays(1))
             {
-                listed.AddRange(await lake.ListAsync(LakeLayout.EventsPartition(d), cancellationToken));
+                listed.AddRange(await ListAsync(LakeLayout.EventsPartition(d), cancellationToken));
             }
             days = Group(listed);
         }
         else
         {
-            days = Group(await lake.ListAsync(LakeLayout.EventsTable + "/", cancellationToken))
+            days = Group(await ListAsync(LakeLayout.EventsTable + "/", cancellationToken))
                 .Where(g => (from is null || g.Key >= from) && (to is null || g.Key <= to));
         }
         var views = new List<EventsDayView>();
@@ -82,7 +82,7 @@ public sealed class EventsLakeReader(ILakeStorage lake)
     }
 
     public async Task<EventsDayView> ReadDayAsync(DateOnly day, CancellationToken cancellationToken = default) =>
-        await ReadDayAsync(day, await lake.ListAsync(LakeLayout.EventsPartition(day), cancellationToken), cancellationToken);
+        await ReadDayAsync(day, await ListAsync(LakeLayout.EventsPartition(day), cancellationToken), cancellationToken);
 
     private async Task<EventsDayView> ReadDayAsync(DateOnly day, IReadOnlyList<LakeObject> objects, CancellationToken cancellationToken)
     {
@@ -93,7 +93,7 @@ public sealed class EventsLakeReader(ILakeStorage lake)
             // The listing raced a compaction's clean-up (manifest or live file gone): list again.
             if (attempt >= Attempts) throw new IOException($"The events lake day {LakeLayout.Day(day)} kept changing while it was listed.");
             await Task.Delay(20 * attempt, cancellationToken);
-            objects = await lake.ListAsync(LakeLayout.EventsPartition(day), cancellationToken);
+            objects = await ListAsync(LakeLayout.EventsPartition(day), cancellationToken);
         }
     }
 
@@ -130,6 +130,25 @@ public sealed class EventsLakeReader(ILakeStorage lake)
         }
         readable.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         return new EventsDayView(day, objects, manifest, readable);
+    }
+
+    /// <summary>
+    /// Lists, tolerating a file deleted while the local backend enumerates the folder (it then fails to stat it):
+    /// a compaction's clean-up may run at that moment, so list again.
+    /// </summary>
+    private async Task<IReadOnlyList<LakeObject>> ListAsync(string prefix, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await lake.ListAsync(prefix, cancellationToken);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException && attempt < Attempts)
+            {
+                await Task.Delay(10 * attempt, cancellationToken);
+            }
+        }
     }
 
     private static IEnumerable<IGrouping<DateOnly, LakeObject>> Group(IEnumerable<LakeObject> objects) =>

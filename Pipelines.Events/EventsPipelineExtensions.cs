@@ -11,17 +11,7 @@ public static class EventsPipelineExtensions
     public static IHostApplicationBuilder AddEventsPipeline(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName);
-        builder.Services.AddOptions<LakeOptions>().BindConfiguration(LakeOptions.SectionName).Configure<IConfiguration>((o, c) =>
-        {
-            if (c.GetConnectionString(PlatformNames.Connections.Lake) is { Length: > 0 } root) o.Root = root;
-        });
-        builder.Services.AddSingleton<ILakeStorage>(sp =>
-        {
-            var lake = sp.GetRequiredService<IOptions<LakeOptions>>().Value;
-            return lake.IsS3
-                ? throw new NotSupportedException("The S3 lake backend is not merged into this branch yet; set Lake:Root to a folder.")
-                : new LocalFolderLakeStorage(lake.Root);
-        });
+        builder.Services.AddLakeStorage(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IngestionState>();
         builder.Services.AddSingleton<EventsConsumerFactory>();
