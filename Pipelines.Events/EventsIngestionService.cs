@@ -31,6 +31,7 @@ public sealed partial class EventsIngestionService(
     private int _retryAttempt;
     private DateTime _nextRetryUtc;
     private bool _paused;
+    private bool _assignmentChanged;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => ConsumeLoop(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -39,7 +40,7 @@ public sealed partial class EventsIngestionService(
     {
         using var consumer = consumerFactory.Create(
             (c, partitions) => OnAssigned(c, partitions),
-            (_, partitions) => OnRevoked(partitions));
+            (c, partitions) => OnRevoked(c, partitions));
         consumer.Subscribe(_options.Topic);
         LogStarted(_options.Topic, _options.GroupId);
         try
@@ -58,6 +59,13 @@ public sealed partial class EventsIngestionService(
                 {
                     LogConsumeError(ex, ex.Error.Code, ex.Error.Reason);
                     continue;
+                }
+                if (_assignmentChanged)
+                {
+                    // Paused state follows our own bookkeeping, not whatever the previous assignment left.
+                    _assignmentChanged = false;
+                    if (_failed.Count > 0) Pause(consumer);
+                    else Resume(consumer);
                 }
                 if (_failed.Count > 0 && !_paused) Pause(consumer);
                 if (result is null)
@@ -288,6 +296,7 @@ public sealed partial class EventsIngestionService(
 
     private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions)
     {
+        _assignmentChanged = true;
         state.IsCompactionLeader = consumer.Assignment.Concat(partitions).Any(tp => tp.Topic == _options.Topic && tp.Partition.Value == 0);
         List<TopicPartitionOffset> committed;
         try
@@ -322,8 +331,10 @@ public sealed partial class EventsIngestionService(
         return committed;
     }
 
-    private void OnRevoked(List<TopicPartitionOffset> partitions)
+    private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
     {
+        // librdkafka keeps a partition's pause flag across assignments: never hand one back paused.
+        consumer.Resume(partitions.Select(p => p.TopicPartition));
         // Uncommitted work of a partition we lose is dropped: its new owner replays it from the committed offset.
         foreach (var tpo in partitions)
         {
@@ -351,11 +362,11 @@ public sealed partial class EventsIngestionService(
             RemoveUncommittedFilesAsync(committed, CancellationToken.None).GetAwaiter().GetResult();
             foreach (var tpo in committed)
             {
+                consumer.Seek(new TopicPartitionOffset(tpo.TopicPartition, tpo.Offset.Value >= 0 ? tpo.Offset : Offset.Beginning));
                 _needsCleanup.Remove(tpo.TopicPartition);
                 _open.Remove(tpo.TopicPartition);
                 if (tpo.Offset.Value >= 0) _nextOffset[tpo.TopicPartition] = tpo.Offset.Value;
                 else _nextOffset.Remove(tpo.TopicPartition);
-                consumer.Seek(new TopicPartitionOffset(tpo.TopicPartition, tpo.Offset.Value >= 0 ? tpo.Offset : Offset.Beginning));
             }
             if (_failed.Count == 0)
             {

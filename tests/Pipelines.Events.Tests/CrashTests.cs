@@ -18,14 +18,15 @@ public sealed class CrashTests(KafkaFixture kafka)
         using var producer = TestEvents.Producer(kafka.Cluster.BootstrapServers);
         var baseTime = new DateTime(2025, 12, 9, 23, 50, 0, DateTimeKind.Utc); // the stream crosses midnight: two days
 
-        // About 24,000 messages over ~8 s, every 10th malformed, while the pipeline is being killed.
+        // Events keep coming (about 2,000/s, every 10th malformed) for as long as the pipeline is being killed.
+        using var killing = new CancellationTokenSource();
         var production = Task.Run(async () =>
         {
             var all = new List<SentEvent>();
-            for (var chunk = 0; chunk < 24; chunk++)
+            for (var chunk = 0; !killing.IsCancellationRequested || chunk < 8; chunk++)
             {
-                all.AddRange(await TestEvents.ProduceAsync(producer, topic, 1_000, malformedEvery: 10, baseTime, startIndex: chunk * 1_000, cancellationToken: ct));
-                await Task.Delay(300, ct);
+                all.AddRange(await TestEvents.ProduceAsync(producer, topic, 500, malformedEvery: 10, baseTime, startIndex: chunk * 1_000, cancellationToken: ct));
+                await Task.Delay(250, ct);
             }
             return all;
         }, ct);
@@ -51,6 +52,7 @@ public sealed class CrashTests(KafkaFixture kafka)
         committedBeforeFinalRun = offsets.Committed(Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList(), TimeSpan.FromSeconds(5))
             .Sum(c => Math.Max(0, c.Offset.Value));
 
+        await killing.CancelAsync();
         var sent = await production;
         var final = StartPipeline(lakeFolder.Root, topic, group);
         try

@@ -4,26 +4,28 @@ using DuckDB.NET.Data;
 
 namespace CustomerData.Pipelines.Events.Tests;
 
-public sealed class LakeOutputTests(KafkaFixture kafka)
+public sealed class LakeOutputTests(KafkaFixture kafka, S3rverFixture s3)
 {
     private static readonly DateTime BaseTime = new(2025, 12, 9, 18, 0, 0, DateTimeKind.Utc);
 
-    [Fact]
-    public async Task EveryMalformedKindLandsInTheMalformedAreaWithItsReasonAndRepairsAreKept()
+    [Theory]
+    [InlineData("local")]
+    [InlineData("s3")]
+    public async Task EveryMalformedKindLandsInTheMalformedAreaWithItsReasonAndRepairsAreKept(string lakeKind)
     {
-        using var lakeFolder = new TempLake();
+        using var testLake = new TestLake(lakeKind, s3);
         var topic = $"events-malformed-{Guid.NewGuid():N}";
         var partitions = kafka.Cluster.EnsureTopic(topic);
         using var producer = TestEvents.Producer(kafka.Cluster.BootstrapServers);
         // Every 2nd message malformed, cycling through all seven kinds several times.
         var sent = await TestEvents.ProduceAsync(producer, topic, 140, malformedEvery: 2, BaseTime, cancellationToken: TestContext.Current.CancellationToken);
 
-        await using (await PipelineHost.StartAsync(kafka.Cluster.BootstrapServers, lakeFolder.Root, topic, "g-" + topic))
+        await using (await PipelineHost.StartAsync(kafka.Cluster.BootstrapServers, testLake.Options.Root, topic, "g-" + topic, testLake.Settings()))
         {
             await Lake.WaitForCommittedAsync(kafka.Cluster.BootstrapServers, topic, "g-" + topic, partitions, TimeSpan.FromSeconds(60));
         }
 
-        var lake = new LocalFolderLakeStorage(lakeFolder.Root);
+        var lake = testLake.Storage;
         await Lake.AssertExactlyOnceAsync(lake, sent);
         var malformed = await Lake.ReadAllMalformedAsync(lake);
         Assert.Equal(
@@ -82,7 +84,10 @@ public sealed class LakeOutputTests(KafkaFixture kafka)
         Assert.Equal("INTEGER", types["product_id"]);
         Assert.Equal("TIMESTAMP WITH TIME ZONE", types["event_timestamp"]);
         Assert.Equal("TIMESTAMP WITH TIME ZONE", types["ingestion_timestamp"]);
+        // DuckDB's default hive_types_autocast makes the partition key a DATE; without it, it is the string of SPEC §4.
         Assert.Equal("DATE", types["event_date"]);
+        describe.CommandText = $"DESCRIBE SELECT event_date FROM read_parquet('{glob}', hive_partitioning = true, hive_types_autocast = false)";
+        Assert.Equal("VARCHAR", await ColumnTypeAsync(describe));
 
         // The reader helper's exact file list gives the same rows, and event_date agrees with the UTC day of event_timestamp.
         var files = await new EventsLakeReader(new LocalFolderLakeStorage(lakeFolder.Root)).ListReadableUrisAsync(null, null, TestContext.Current.CancellationToken);
@@ -104,5 +109,12 @@ public sealed class LakeOutputTests(KafkaFixture kafka)
             Assert.Equal(expectedFirstMicros, reader.GetInt64(4));
         }
         Assert.Equal(250, sent.Count + nextDay.Count);
+    }
+
+    private static async Task<string> ColumnTypeAsync(DuckDBCommand describe)
+    {
+        using var reader = await describe.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        return reader.GetString(1);
     }
 }

@@ -23,6 +23,11 @@ public sealed class PipelineHost : IAsyncDisposable
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("EVENTS_TEST_LOG_DIR") is { Length: > 0 } logDir)
+        {
+            // Diagnostics on demand: every host's log lines in a file of its own.
+            builder.Logging.AddProvider(new FileLoggerProvider(Path.Combine(logDir, $"{groupId}-{Guid.NewGuid():N}.log")));
+        }
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:kafka"] = bootstrap,
@@ -110,6 +115,31 @@ public static class Lake
         {
             Assert.True(expectedMalformed.TryGetValue((m.Partition, m.Offset), out var reason), $"Unexpected malformed record {m.Partition}@{m.Offset}");
             Assert.Equal(reason, m.Reason);
+        }
+    }
+}
+
+/// <summary>Writes log lines to a file (only when EVENTS_TEST_LOG_DIR is set, to diagnose a failing run).</summary>
+public sealed class FileLoggerProvider(string path) : ILoggerProvider
+{
+    private readonly Lock _lock = new();
+
+    public ILogger CreateLogger(string categoryName) => new FileLogger(this, categoryName);
+
+    public void Dispose() { }
+
+    private void Write(string line)
+    {
+        lock (_lock) File.AppendAllText(path, line + Environment.NewLine);
+    }
+
+    private sealed class FileLogger(FileLoggerProvider owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) owner.Write($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {category}: {formatter(state, exception)} {exception}");
         }
     }
 }
