@@ -32,6 +32,7 @@ public sealed partial class EventsIngestionService(
     private DateTime _nextRetryUtc;
     private bool _paused;
     private bool _assignmentChanged;
+    private bool _firstSeen;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => ConsumeLoop(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -100,6 +101,11 @@ public sealed partial class EventsIngestionService(
         if (_needsCleanup.ContainsKey(tp)) return; // replayed from the committed offset after clean-up
         if (_nextOffset.TryGetValue(tp, out var next) && offset < next) return; // already in a batch
         _atEnd.Remove(tp);
+        if (!_firstSeen)
+        {
+            _firstSeen = true;
+            state.RecordSeen();
+        }
         var kafkaUtc = result.Message.Timestamp.Type == TimestampType.NotAvailable
             ? time.GetUtcNow().UtcDateTime
             : result.Message.Timestamp.UtcDateTime;

@@ -17,6 +17,15 @@ public sealed class IngestionState
 
     public void BatchCommitted() => Interlocked.Increment(ref _committedBatches);
 
+    /// <summary>When the first message was taken (Stopwatch timestamp, 0 before): the benchmark's start line.</summary>
+    public long FirstRecordTimestamp => Interlocked.Read(ref _firstRecordTimestamp);
+    private long _firstRecordTimestamp;
+
+    public void RecordSeen()
+    {
+        if (Interlocked.Read(ref _firstRecordTimestamp) == 0) Interlocked.CompareExchange(ref _firstRecordTimestamp, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
+    }
+
     public void Degrade(string reason)
     {
         lock (_lock) _degradedReason = reason;
