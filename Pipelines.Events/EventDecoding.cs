@@ -49,7 +49,7 @@ public static class CustomerEventDecoder
         out LakeEvent lakeEvent, out string reason, out string detail)
     {
         lakeEvent = default;
-        if (!TryReadRecord(value, out var eventId, out var customerId, out var eventType, out var productId, out var timestampText, out detail))
+        if (!TryReadRecord(value, out var eventId, out var customerId, out var eventType, out var productId, out var timestampBytes, out detail))
         {
             reason = MalformedReasons.Undecodable;
             return Outcome.Malformed;
@@ -72,7 +72,7 @@ public static class CustomerEventDecoder
             detail = "the message has no key";
             return Outcome.Malformed;
         }
-        var eventTimestamp = ParseTimestamp(timestampText) ?? kafkaTimestampUtc;
+        var eventTimestamp = ParseTimestamp(timestampBytes) ?? kafkaTimestampUtc;
         lakeEvent = new LakeEvent(eventId, customerId, eventType, productId is < 0 ? null : productId,
             TruncateToMicros(eventTimestamp), TruncateToMicros(ingestionUtc));
         reason = "";
@@ -80,8 +80,16 @@ public static class CustomerEventDecoder
         return Outcome.Valid;
     }
 
+    /// <summary>The UTF-8 timestamp parsed without allocating (invalid UTF-8 simply does not parse).</summary>
+    private static DateTime? ParseTimestamp(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length == 0 || utf8.Length > 64) return utf8.Length == 0 ? null : ParseTimestamp(Encoding.UTF8.GetString(utf8));
+        Span<char> chars = stackalloc char[64];
+        return Encoding.UTF8.TryGetChars(utf8, chars, out var written) ? ParseTimestamp(chars[..written]) : null;
+    }
+
     /// <summary>ISO-8601 to UTC; a text without offset is taken as UTC. Null when it does not parse.</summary>
-    public static DateTime? ParseTimestamp(string text)
+    public static DateTime? ParseTimestamp(ReadOnlySpan<char> text)
     {
         if (text.Length == 0) return null;
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture,
@@ -96,15 +104,16 @@ public static class CustomerEventDecoder
         new(utc.Ticks - utc.Ticks % 10, DateTimeKind.Utc);
 
     private static bool TryReadRecord(ReadOnlySpan<byte> data, out string eventId, out int customerId, out string eventType,
-        out int? productId, out string timestamp, out string detail)
+        out int? productId, out ReadOnlySpan<byte> timestampBytes, out string detail)
     {
-        eventId = eventType = timestamp = "";
+        eventId = eventType = "";
+        timestampBytes = default;
         customerId = 0;
         productId = null;
         var pos = 0;
         if (!TryReadString(data, ref pos, out eventId, out detail, "event_id")) return false;
         if (!TryReadInt(data, ref pos, out customerId)) { detail = "customer_id: bad or truncated int"; return false; }
-        if (!TryReadString(data, ref pos, out eventType, out detail, "event_type")) return false;
+        if (!TryReadEventType(data, ref pos, out eventType, out detail)) return false;
         if (!TryReadLong(data, ref pos, out var branch)) { detail = "product_id: truncated union index"; return false; }
         if (branch == 1)
         {
@@ -116,7 +125,10 @@ public static class CustomerEventDecoder
             detail = $"product_id: union index {branch} out of range";
             return false;
         }
-        if (!TryReadString(data, ref pos, out timestamp, out detail, "event_timestamp")) return false;
+        if (!TryReadLong(data, ref pos, out var timestampLength)) { detail = "event_timestamp: truncated length"; return false; }
+        if (timestampLength < 0 || timestampLength > data.Length - pos) { detail = $"event_timestamp: length {timestampLength} past the end of the message"; return false; }
+        timestampBytes = data.Slice(pos, (int)timestampLength);
+        pos += (int)timestampLength;
         if (pos != data.Length)
         {
             detail = $"{data.Length - pos} trailing byte(s) after the record";
@@ -124,6 +136,31 @@ public static class CustomerEventDecoder
         }
         detail = "";
         return true;
+    }
+
+    private static readonly (byte[] Utf8, string Text)[] s_knownTypes =
+        [.. CustomerEventSchema.EventTypes.Select(t => (Encoding.UTF8.GetBytes(t), t))];
+
+    /// <summary>event_type, reusing the contract's three strings instead of allocating one per event.</summary>
+    private static bool TryReadEventType(ReadOnlySpan<byte> data, ref int pos, out string value, out string detail)
+    {
+        var start = pos;
+        if (TryReadLong(data, ref pos, out var length) && length >= 0 && length <= data.Length - pos)
+        {
+            var bytes = data.Slice(pos, (int)length);
+            foreach (var (utf8, text) in s_knownTypes)
+            {
+                if (bytes.SequenceEqual(utf8))
+                {
+                    pos += (int)length;
+                    value = text;
+                    detail = "";
+                    return true;
+                }
+            }
+        }
+        pos = start;
+        return TryReadString(data, ref pos, out value, out detail, "event_type");
     }
 
     private static bool TryReadString(ReadOnlySpan<byte> data, ref int pos, out string value, out string detail, string field)

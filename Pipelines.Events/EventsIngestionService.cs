@@ -27,6 +27,7 @@ public sealed partial class EventsIngestionService(
     private readonly Dictionary<TopicPartition, long> _nextOffset = [];
     private readonly HashSet<TopicPartition> _atEnd = [];
     private readonly List<PartitionBatch> _failed = [];
+    private readonly Queue<InFlightWrite> _inflight = new();
     private readonly Dictionary<TopicPartition, Offset> _needsCleanup = [];
     private int _retryAttempt;
     private DateTime _nextRetryUtc;
@@ -48,6 +49,7 @@ public sealed partial class EventsIngestionService(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                if (_inflight.Count > 0) CompleteWrites(consumer, drain: false);
                 if (_needsCleanup.Count > 0) RetryCleanup(consumer);
                 if (_failed.Count > 0 && time.GetUtcNow().UtcDateTime >= _nextRetryUtc) RetryFailed(consumer);
 
@@ -87,6 +89,7 @@ public sealed partial class EventsIngestionService(
             {
                 foreach (var batch in _open.Values.Where(b => !b.IsEmpty).ToList()) CloseBatch(consumer, batch);
             }
+            CompleteWrites(consumer, drain: true);
         }
         finally
         {
@@ -165,27 +168,72 @@ public sealed partial class EventsIngestionService(
         }
     }
 
+    /// <summary>
+    /// Starts writing a closed batch on the thread pool, so consuming and decoding go on meanwhile; up to
+    /// <see cref="EventsOptions.MaxBatchesInFlight"/> writes run at once. Commits happen on the consume thread,
+    /// strictly in closing order, each after its batch's files are durable.
+    /// </summary>
     private void CloseBatch(IConsumer<byte[]?, byte[]?> consumer, PartitionBatch batch)
     {
-        if (TryWriteAndCommit(consumer, batch)) return;
-        _failed.Add(batch);
-        _retryAttempt = 0;
-        ScheduleRetry();
-        Pause(consumer);
+        if (_failed.Count > 0)
+        {
+            _failed.Add(batch);
+            return;
+        }
+        _inflight.Enqueue(new InFlightWrite(batch, Task.Run(() => WriteFilesAsync(batch)), DateTimeOffset.UtcNow, Stopwatch.GetTimestamp()));
+        CompleteWrites(consumer, drain: false);
     }
+
+    /// <summary>Commits the finished writes at the head of the queue; waits while too many are in flight, or for all of them when draining.</summary>
+    private void CompleteWrites(IConsumer<byte[]?, byte[]?> consumer, bool drain)
+    {
+        while (_inflight.Count > 0)
+        {
+            var head = _inflight.Peek();
+            if (!head.Write.IsCompleted)
+            {
+                if (!drain && _inflight.Count <= Math.Max(1, _options.MaxBatchesInFlight)) return;
+                ((IAsyncResult)head.Write).AsyncWaitHandle.WaitOne();
+            }
+            _inflight.Dequeue();
+            if (_failed.Count > 0)
+            {
+                // An earlier batch failed: later ones wait for the retry too, so commits stay in order.
+                _failed.Add(head.Batch);
+                continue;
+            }
+            if (!Commit(consumer, head.Batch, head.Write, head.StartedAt, head.Started))
+            {
+                _failed.Add(head.Batch);
+                _retryAttempt = 0;
+                ScheduleRetry();
+                Pause(consumer);
+            }
+        }
+    }
+
+    private sealed record InFlightWrite(PartitionBatch Batch, Task<int> Write, DateTimeOffset StartedAt, long Started);
 
     private bool TryWriteAndCommit(IConsumer<byte[]?, byte[]?> consumer, PartitionBatch batch)
     {
-        using var activity = EventsTelemetry.Source.StartActivity("events.batch", ActivityKind.Consumer, parentContext: default, links: batch.Links);
+        var startedAt = DateTimeOffset.UtcNow;
+        var started = Stopwatch.GetTimestamp();
+        var write = WriteFilesAsync(batch);
+        try { write.Wait(); } catch (AggregateException) { /* reported by Commit */ }
+        return Commit(consumer, batch, write, startedAt, started);
+    }
+
+    private bool Commit(IConsumer<byte[]?, byte[]?> consumer, PartitionBatch batch, Task<int> write, DateTimeOffset startedAt, long started)
+    {
+        using var activity = EventsTelemetry.Source.StartActivity("events.batch", ActivityKind.Consumer, parentContext: default, links: batch.Links, startTime: startedAt);
         activity?.SetTag("messaging.destination.name", batch.TopicPartition.Topic);
         activity?.SetTag("messaging.destination.partition.id", batch.TopicPartition.Partition.Value);
         activity?.SetTag("messaging.kafka.offset.first", batch.FirstOffset);
         activity?.SetTag("messaging.kafka.offset.last", batch.LastOffset);
         activity?.SetTag("messaging.batch.message_count", batch.Count);
-        var started = Stopwatch.GetTimestamp();
         try
         {
-            var files = WriteFilesAsync(batch).GetAwaiter().GetResult();
+            var files = write.GetAwaiter().GetResult();
             var next = new TopicPartitionOffset(batch.TopicPartition, new Offset(batch.LastOffset + 1));
             consumer.Commit([next]);
             var elapsed = Stopwatch.GetElapsedTime(started);
@@ -339,6 +387,8 @@ public sealed partial class EventsIngestionService(
 
     private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
     {
+        // Writes in flight finish and commit while we still own their partitions.
+        CompleteWrites(consumer, drain: true);
         // librdkafka keeps a partition's pause flag across assignments: never hand one back paused.
         consumer.Resume(partitions.Select(p => p.TopicPartition));
         // Uncommitted work of a partition we lose is dropped: its new owner replays it from the committed offset.

@@ -26,6 +26,9 @@ public sealed class EventsOptions
     /// </summary>
     public TimeSpan MaxBatchSpan { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>Closed batches being written at once (Parquet encoding overlaps consuming); commits stay in order.</summary>
+    public int MaxBatchesInFlight { get; set; } = 2;
+
     /// <summary>Malformed share of a batch above which a warning is logged and a metric counts it.</summary>
     public double MalformedAlertRatio { get; set; } = 0.05;
 

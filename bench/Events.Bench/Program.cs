@@ -24,59 +24,27 @@ Directory.CreateDirectory(work);
 
 using var cluster = KafkaMockCluster.Start();
 var bootstrap = cluster.BootstrapServers;
-var topic = "bench-events";
-var partitions = cluster.EnsureTopic(topic);
-
-// 1. The data: events over the 30 closed days before the last 3, plain Avro, key = customer_id.
+// The mock keeps only about 5 MB per partition (older messages are dropped, the low watermark moves), so a
+// data set is spread over several 4-partition topics and consumers subscribe to them with a regex.
+// Every reader of a data set reads the very same messages.
 var today = DateOnly.FromDateTime(DateTime.UtcNow);
 var firstDay = today.AddDays(-33);
-var spanTicks = TimeSpan.FromDays(30).Ticks;
 var sw = Stopwatch.StartNew();
-using (var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
-{
-    BootstrapServers = bootstrap, LingerMs = 20, BatchNumMessages = 10_000, QueueBufferingMaxMessages = 500_000, CompressionType = CompressionType.None,
-}).Build())
-{
-    var writer = new GenericDatumWriter<GenericRecord>(CustomerEventSchema.Schema);
-    var random = new Random(42);
-    using var buffer = new MemoryStream();
-    var start = firstDay.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-    for (var i = 0; i < totalEvents; i++)
-    {
-        var customer = 1 + random.Next(Customers);
-        var record = new GenericRecord(CustomerEventSchema.Schema);
-        record.Add("event_id", Guid.NewGuid().ToString());
-        record.Add("customer_id", customer);
-        record.Add("event_type", CustomerEventSchema.EventTypes[random.Next(3)]);
-        record.Add("product_id", random.Next(10) == 0 ? null : random.Next(1, 500));
-        record.Add("event_timestamp", start.AddTicks(spanTicks / totalEvents * i).ToString("O", CultureInfo.InvariantCulture));
-        buffer.SetLength(0);
-        writer.Write(record, new BinaryEncoder(buffer));
-        var message = new Message<byte[], byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(customer.ToString(CultureInfo.InvariantCulture)), Value = buffer.ToArray() };
-        while (true)
-        {
-            try
-            {
-                producer.Produce(topic, message);
-                break;
-            }
-            catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
-            {
-                producer.Poll(TimeSpan.FromMilliseconds(50));
-            }
-        }
-    }
-    producer.Flush(TimeSpan.FromMinutes(5));
-}
+
+// 1. Throughput data: 2M events of yesterday, as a busy stream writes them: record time 1,000,000 events/s.
+var (topicNames, partitionsPerTopic) = ProduceDataSet(cluster, "bench-events", 16, totalEvents, Customers,
+    today.AddDays(-1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), TimeSpan.FromDays(1), recordsPerSecond: 1_000_000);
+var topic = "^bench-events-.*";
+var partitions = topicNames.Length * partitionsPerTopic;
 Console.Error.WriteLine($"produced {totalEvents:N0} events into {partitions} partitions in {sw.Elapsed.TotalSeconds:F1} s");
 
 // 2. Baseline: a bare consume-and-discard loop over the same topic.
-var bareRate = BareConsume(bootstrap, topic, partitions, totalEvents);
+var bareRate = BareConsume(bootstrap, AllPartitions(topicNames, partitionsPerTopic), totalEvents);
 rows.Add(("bare consume-and-discard loop", $"{bareRate:N0} events/s", ""));
 
 // 3. The pipeline with default settings into a local lake.
 var lake1 = Path.Combine(work, "lake-default");
-var pipelineRate = await RunPipelineAsync(bootstrap, topic, "bench-default", lake1, partitions, new Dictionary<string, string?>());
+var pipelineRate = await RunPipelineAsync(bootstrap, topic, "bench-default", lake1, AllPartitions(topicNames, partitionsPerTopic), new Dictionary<string, string?>());
 rows.Add(("pipeline, default settings (Kafka mock → local lake)", $"{pipelineRate:N0} events/s", "≥ 150,000 events/s"));
 rows.Add(("pipeline / bare loop", $"{pipelineRate / bareRate:P0}", "≥ 50 %"));
 
@@ -86,8 +54,12 @@ rows.Add(($"freshness p50 (1,000 events/s, {measured:N0} events)", $"{p50:F2} s"
 rows.Add(("freshness p95", $"{p95:F2} s", "≤ 5 s"));
 
 // 5. Small files (a slow stream's batches of 500) → compaction; one customer over 30 days before and after.
+// 30 closed days of 20,000 events, ingested the way a slow stream writes them (batches of 250 records).
+const int QueryEvents = 600_000;
+var (queryTopics, queryPartitionsPerTopic) = ProduceDataSet(cluster, "bench-query", 8, QueryEvents, Customers,
+    firstDay.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), TimeSpan.FromDays(30), recordsPerSecond: 1_000_000);
 var lake2 = Path.Combine(work, "lake-small-files");
-await RunPipelineAsync(bootstrap, topic, "bench-small", lake2, partitions, new Dictionary<string, string?> { ["Events:MaxBatchRecords"] = "500" });
+await RunPipelineAsync(bootstrap, "^bench-query-.*", "bench-small", lake2, AllPartitions(queryTopics, queryPartitionsPerTopic), new Dictionary<string, string?> { ["Events:MaxBatchRecords"] = "250" });
 var storage = new LocalFolderLakeStorage(lake2);
 var reader = new EventsLakeReader(storage);
 var beforeDays = await reader.ReadDaysAsync(firstDay, today, default);
@@ -96,7 +68,7 @@ rows.Add(("files per closed day before compaction (avg / max)", $"{closedDays.Av
 var customerId = 1_166 % Customers;
 var (beforeMs, beforeRows) = await QueryCustomerAsync(reader, customerId, firstDay, firstDay.AddDays(29));
 
-var options = new EventsOptions { Topic = topic, GroupId = "bench-small" };
+var options = new EventsOptions { Topic = queryTopics[0], GroupId = "bench-small" };
 var compactor = new EventsCompactor(storage, options, TimeProvider.System, NullLogger<EventsCompactor>.Instance);
 using (var offsets = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "bench-small" }).Build())
 {
@@ -120,19 +92,76 @@ foreach (var (measure, value, goal) in rows) Console.WriteLine($"| {measure} | {
 try { Directory.Delete(work, recursive: true); } catch (IOException) { }
 return;
 
-static double BareConsume(string bootstrap, string topic, int partitions, int expected)
+static (string[] Topics, int PartitionsPerTopic) ProduceDataSet(KafkaMockCluster cluster, string prefix, int topics, int count, int customers,
+    DateTime eventStart, TimeSpan eventSpan, int recordsPerSecond)
+{
+    var names = Enumerable.Range(0, topics).Select(t => $"{prefix}-{t:D2}").ToArray();
+    var perTopic = names.Select(cluster.EnsureTopic).ToArray()[0];
+    using var producer = new ProducerBuilder<byte[], byte[]>(new ProducerConfig
+    {
+        BootstrapServers = cluster.BootstrapServers, LingerMs = 20, BatchNumMessages = 10_000, QueueBufferingMaxMessages = 500_000,
+    }).Build();
+    var writer = new GenericDatumWriter<GenericRecord>(CustomerEventSchema.Schema);
+    var random = new Random(42);
+    using var buffer = new MemoryStream();
+    var recordStart = DateTime.UtcNow.AddHours(-1);
+    for (var i = 0; i < count; i++)
+    {
+        var customer = 1 + random.Next(customers);
+        var record = new GenericRecord(CustomerEventSchema.Schema);
+        record.Add("event_id", Guid.NewGuid().ToString());
+        record.Add("customer_id", customer);
+        record.Add("event_type", CustomerEventSchema.EventTypes[random.Next(3)]);
+        record.Add("product_id", random.Next(10) == 0 ? null : random.Next(1, 500));
+        record.Add("event_timestamp", eventStart.AddTicks(eventSpan.Ticks / count * i).ToString("O", CultureInfo.InvariantCulture));
+        buffer.SetLength(0);
+        writer.Write(record, new BinaryEncoder(buffer));
+        var message = new Message<byte[], byte[]>
+        {
+            Key = System.Text.Encoding.UTF8.GetBytes(customer.ToString(CultureInfo.InvariantCulture)),
+            Value = buffer.ToArray(),
+            // The Kafka record time of a stream at recordsPerSecond (the batches' record-time span follows it).
+            Timestamp = new Timestamp(recordStart.AddTicks(TimeSpan.TicksPerSecond / recordsPerSecond * i), TimestampType.CreateTime),
+        };
+        while (true)
+        {
+            try
+            {
+                producer.Produce(names[i % topics], message);
+                break;
+            }
+            catch (ProduceException<byte[], byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                producer.Poll(TimeSpan.FromMilliseconds(50));
+            }
+        }
+    }
+    producer.Flush(TimeSpan.FromMinutes(5));
+    using var probe = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = cluster.BootstrapServers, GroupId = "bench-probe" }).Build();
+    var marks = AllPartitions(names, perTopic).Select(tp => probe.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10))).ToList();
+    if (marks.Any(m => m.Low.Value > 0) || marks.Sum(m => m.High.Value) != count)
+    {
+        throw new InvalidOperationException("the mock cluster did not keep every event (low watermark > 0): use more topics");
+    }
+    return (names, perTopic);
+}
+
+static List<TopicPartition> AllPartitions(string[] topics, int perTopic) =>
+    [.. topics.SelectMany(t => Enumerable.Range(0, perTopic).Select(p => new TopicPartition(t, p)))];
+
+static double BareConsume(string bootstrap, List<TopicPartition> tps, int expected)
 {
     using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
     {
         BootstrapServers = bootstrap, GroupId = "bench-bare", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
     }).Build();
-    consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+    consumer.Assign(tps.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning)));
     var count = 0;
     long bytes = 0;
     var started = 0L;
     while (count < expected)
     {
-        var result = consumer.Consume(TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"bare loop stalled at {count}");
+        var result = consumer.Consume(TimeSpan.FromSeconds(30)) ?? throw new TimeoutException($"bare loop stalled at {count}: positions {string.Join(", ", consumer.Assignment.Select(tp => consumer.Position(tp)))}");
         if (count == 0) started = Stopwatch.GetTimestamp();
         bytes += result.Message.Value?.Length ?? 0;
         count++;
@@ -143,7 +172,7 @@ static double BareConsume(string bootstrap, string topic, int partitions, int ex
     return count / elapsed;
 }
 
-static async Task<double> RunPipelineAsync(string bootstrap, string topic, string group, string lakeRoot, int partitions, Dictionary<string, string?> settings)
+static async Task<double> RunPipelineAsync(string bootstrap, string topic, string group, string lakeRoot, List<TopicPartition> tps, Dictionary<string, string?> settings)
 {
     var builder = Host.CreateApplicationBuilder();
     builder.Logging.ClearProviders();
@@ -158,7 +187,6 @@ static async Task<double> RunPipelineAsync(string bootstrap, string topic, strin
     await host.StartAsync();
     var state = host.Services.GetRequiredService<IngestionState>();
     using var offsets = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = group }).Build();
-    var tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList();
     var highs = tps.ToDictionary(tp => tp, tp => offsets.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
     var deadline = DateTime.UtcNow.AddMinutes(10);
     while (true)
