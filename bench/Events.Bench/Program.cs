@@ -16,6 +16,18 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
+if (args.Length > 0 && args[0] == "--parquet-only")
+{
+    var sample = Enumerable.Range(0, 100_000).Select(i => new LakeEvent(Guid.NewGuid().ToString(), i % 5000, "LIKE", i % 7 == 0 ? null : i % 500,
+        DateTime.UtcNow.AddTicks(-i * 10), DateTime.UtcNow)).ToList();
+    for (var run = 0; run < 5; run++)
+    {
+        var t = Stopwatch.StartNew();
+        var bytes = await EventParquet.WriteEventsAsync(sample, sample.Count);
+        Console.WriteLine($"write 100k: {t.ElapsedMilliseconds} ms, {bytes.Length:N0} bytes");
+    }
+    return;
+}
 var totalEvents = args.Length >= 2 && args[0] == "--events" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2_000_000;
 const int Customers = 5_000;
 var rows = new List<(string Measure, string Value, string Goal)>();
