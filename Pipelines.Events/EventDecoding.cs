@@ -83,6 +83,12 @@ public static class CustomerEventDecoder
     /// <summary>The UTF-8 timestamp parsed without allocating (invalid UTF-8 simply does not parse).</summary>
     private static DateTime? ParseTimestamp(ReadOnlySpan<byte> utf8)
     {
+        // Fast path: .NET's round-trip form ("O", 7 fractional digits) straight from the UTF-8 bytes.
+        if ((utf8.Length == 28 || utf8.Length == 33)
+            && System.Buffers.Text.Utf8Parser.TryParse(utf8, out DateTimeOffset fast, out var consumed, 'O') && consumed == utf8.Length && fast.Year >= 1970)
+        {
+            return fast.UtcDateTime;
+        }
         if (utf8.Length == 0 || utf8.Length > 64) return utf8.Length == 0 ? null : ParseTimestamp(Encoding.UTF8.GetString(utf8));
         Span<char> chars = stackalloc char[64];
         return Encoding.UTF8.TryGetChars(utf8, chars, out var written) ? ParseTimestamp(chars[..written]) : null;

@@ -41,6 +41,20 @@ public sealed class DecoderTests
     }
 
     [Theory]
+    [InlineData("2025-12-09T18:18:50.8503950Z", "2025-12-09T18:18:50.8503950Z")]
+    [InlineData("2025-12-10T01:18:50.8503950+07:00", "2025-12-09T18:18:50.8503950Z")]
+    [InlineData("2025-12-09T18:18:50.850395Z", "2025-12-09T18:18:50.8503950Z")]
+    [InlineData("2025-12-09T18:18:50.850395", "2025-12-09T18:18:50.8503950Z")]
+    [InlineData("2025-12-09 18:18:50Z", "2025-12-09T18:18:50.0000000Z")]
+    public void TimestampFormatsParseToTheSameUtcInstant(string text, string expected)
+    {
+        var bytes = TestEvents.Encode("e1", 5, "LIKE", 1, text);
+        CustomerEventDecoder.Decode("5"u8, true, bytes, KafkaTime, Now, out var e, out _, out _);
+        Assert.Equal(DateTime.Parse(expected, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal), e.EventTimestamp);
+        Assert.Equal(DateTimeKind.Utc, e.EventTimestamp.Kind);
+    }
+
+    [Theory]
     [InlineData(MalformedKind.NotAvro, MalformedReasons.Undecodable)]
     [InlineData(MalformedKind.TruncatedAvro, MalformedReasons.Undecodable)]
     [InlineData(MalformedKind.MissingEventId, MalformedReasons.MissingEventId)]
