@@ -1,20 +1,20 @@
-using CustomerData.Contracts.Lake;
-
 namespace CustomerData.Pipelines.Events.Tests;
 
-public sealed class RebalanceTests(KafkaFixture kafka)
+public sealed class RebalanceTests(KafkaFixture kafka, S3rverFixture s3)
 {
-    [Fact]
-    public async Task TwoConsumersWithARebalanceInTheMiddleNeitherLoseNorDuplicate()
+    [Theory]
+    [InlineData("local")]
+    [InlineData("s3")]
+    public async Task TwoConsumersWithARebalanceInTheMiddleNeitherLoseNorDuplicate(string lakeKind)
     {
         var ct = TestContext.Current.CancellationToken;
-        using var lakeFolder = new TempLake();
+        using var lake = new TestLake(lakeKind, s3);
         var topic = $"events-rebalance-{Guid.NewGuid():N}";
         var group = "g-" + topic;
         var partitions = kafka.Cluster.EnsureTopic(topic);
         Assert.True(partitions >= 2, $"the mock topic has {partitions} partition(s); a rebalance needs two");
         using var producer = TestEvents.Producer(kafka.Cluster.BootstrapServers);
-        var settings = new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>(lake.Settings())
         {
             ["Events:MaxBatchRecords"] = "250",
             ["Kafka:kafka:Config:session.timeout.ms"] = "6000",
@@ -23,12 +23,12 @@ public sealed class RebalanceTests(KafkaFixture kafka)
         var baseTime = new DateTime(2025, 12, 9, 12, 0, 0, DateTimeKind.Utc);
         var sent = new List<SentEvent>();
 
-        var first = await PipelineHost.StartAsync(kafka.Cluster.BootstrapServers, lakeFolder.Root, topic, group, settings);
+        var first = await PipelineHost.StartAsync(kafka.Cluster.BootstrapServers, lake.Options.Root, topic, group, settings);
         sent.AddRange(await TestEvents.ProduceAsync(producer, topic, 4_000, malformedEvery: 25, baseTime, cancellationToken: ct));
         await WaitAsync(() => first.State.CommittedBatches > 2, "the first consumer commits batches");
 
         // A second member joins: the group rebalances while events keep coming.
-        await using var second = await PipelineHost.StartAsync(kafka.Cluster.BootstrapServers, lakeFolder.Root, topic, group, settings);
+        await using var second = await PipelineHost.StartAsync(kafka.Cluster.BootstrapServers, lake.Options.Root, topic, group, settings);
         for (var i = 1; i <= 4; i++)
         {
             sent.AddRange(await TestEvents.ProduceAsync(producer, topic, 2_000, malformedEvery: 25, baseTime, startIndex: i * 10_000, cancellationToken: ct));
@@ -41,7 +41,7 @@ public sealed class RebalanceTests(KafkaFixture kafka)
         sent.AddRange(await TestEvents.ProduceAsync(producer, topic, 3_000, malformedEvery: 25, baseTime, startIndex: 90_000, cancellationToken: ct));
         await Lake.WaitForCommittedAsync(kafka.Cluster.BootstrapServers, topic, group, partitions, TimeSpan.FromSeconds(60));
 
-        await Lake.AssertExactlyOnceAsync(new LocalFolderLakeStorage(lakeFolder.Root), sent);
+        await Lake.AssertExactlyOnceAsync(lake.Storage, sent);
     }
 
     private static async Task WaitAsync(Func<bool> condition, string what)
