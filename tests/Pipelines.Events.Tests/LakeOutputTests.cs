@@ -89,6 +89,23 @@ public sealed class LakeOutputTests(KafkaFixture kafka, S3rverFixture s3)
         describe.CommandText = $"DESCRIBE SELECT event_date FROM read_parquet('{glob}', hive_partitioning = true, hive_types_autocast = false)";
         Assert.Equal("VARCHAR", await ColumnTypeAsync(describe));
 
+        // The written logical type itself: TIMESTAMP(isAdjustedToUTC = true, MICROS) on INT64.
+        using var schema = connection.CreateCommand();
+        schema.CommandText = $"SELECT name, type, CAST(logical_type AS VARCHAR) FROM parquet_schema('{glob}') WHERE name LIKE '%timestamp'";
+        var timestampColumns = 0;
+        using (var reader = await schema.ExecuteReaderAsync(TestContext.Current.CancellationToken))
+        {
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+            {
+                timestampColumns++;
+                Assert.Equal("INT64", reader.GetString(1));
+                var logical = reader.GetString(2);
+                Assert.Contains("isAdjustedToUTC=1", logical, StringComparison.Ordinal);
+                Assert.Contains("MICROS=MicroSeconds", logical, StringComparison.Ordinal);
+            }
+        }
+        Assert.True(timestampColumns >= 2, "both timestamp columns are described");
+
         // The reader helper's exact file list gives the same rows, and event_date agrees with the UTC day of event_timestamp.
         var files = await new EventsLakeReader(new LocalFolderLakeStorage(lakeFolder.Root)).ListReadableUrisAsync(null, null, TestContext.Current.CancellationToken);
         using var query = connection.CreateCommand();
