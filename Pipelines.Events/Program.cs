@@ -1,5 +1,8 @@
+using CustomerData.Pipelines.Events;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddEventsPipeline();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -1,0 +1,220 @@
+using System.Globalization;
+using CustomerData.Contracts;
+using Parquet;
+using Parquet.Schema;
+
+namespace CustomerData.Pipelines.Events;
+
+/// <summary>Where a batch file came from, read back from its name.</summary>
+public readonly record struct BatchFileName(string Topic, int Partition, long FirstOffset);
+
+/// <summary>
+/// Names of the files in the events lake. Batch files are named from their data (topic, partition,
+/// first offset zero padded, under the event_date folder), so a replay of the same batch writes the same key.
+/// </summary>
+public static class EventFileNames
+{
+    public const string BatchPrefix = "batch-";
+    public const string CompactedPrefix = "compacted-g";
+    public const string ManifestPrefix = "_manifest-g";
+    public const string ParquetSuffix = ".parquet";
+    public const string ManifestSuffix = ".json";
+
+    public static string BatchFile(string topic, int partition, long firstOffset) =>
+        string.Create(CultureInfo.InvariantCulture, $"{BatchPrefix}{topic}-{partition:D5}-{firstOffset:D20}{ParquetSuffix}");
+
+    public static string EventsBatchKey(DateOnly day, string topic, int partition, long firstOffset) =>
+        LakeLayout.EventsPartition(day) + BatchFile(topic, partition, firstOffset);
+
+    public static string MalformedBatchKey(DateOnly day, string topic, int partition, long firstOffset) =>
+        LakeLayout.MalformedPartition(day) + BatchFile(topic, partition, firstOffset);
+
+    public static string CompactedFile(long generation, int index) =>
+        string.Create(CultureInfo.InvariantCulture, $"{CompactedPrefix}{generation:D8}-{index:D4}{ParquetSuffix}");
+
+    public static string ManifestFile(long generation) =>
+        string.Create(CultureInfo.InvariantCulture, $"{ManifestPrefix}{generation:D8}{ManifestSuffix}");
+
+    public static bool TryParseBatch(string fileName, out BatchFileName batch)
+    {
+        batch = default;
+        if (!fileName.StartsWith(BatchPrefix, StringComparison.Ordinal) || !fileName.EndsWith(ParquetSuffix, StringComparison.Ordinal)) return false;
+        var core = fileName[BatchPrefix.Length..^ParquetSuffix.Length];
+        // topic-PPPPP-OOOOOOOOOOOOOOOOOOOO: parse from the right, topics may hold '-'.
+        if (core.Length < 20 + 1 + 5 + 1 + 1) return false;
+        var offsetText = core[^20..];
+        var partitionText = core[^26..^21];
+        if (core[^21] != '-' || core[^27] != '-') return false;
+        if (!long.TryParse(offsetText, NumberStyles.None, CultureInfo.InvariantCulture, out var offset)
+            || !int.TryParse(partitionText, NumberStyles.None, CultureInfo.InvariantCulture, out var partition)) return false;
+        batch = new BatchFileName(core[..^27], partition, offset);
+        return true;
+    }
+
+    public static bool TryParseGeneration(string fileName, string prefix, out long generation)
+    {
+        generation = 0;
+        if (!fileName.StartsWith(prefix, StringComparison.Ordinal) || fileName.Length < prefix.Length + 8) return false;
+        return long.TryParse(fileName.AsSpan(prefix.Length, 8), NumberStyles.None, CultureInfo.InvariantCulture, out generation);
+    }
+
+    /// <summary>The day of a key under <c>events/event_date=YYYY-MM-DD/</c> (or the malformed area).</summary>
+    public static bool TryParseDay(string key, out DateOnly day)
+    {
+        day = default;
+        var marker = LakeLayout.EventsPartitionKey + "=";
+        var at = key.IndexOf(marker, StringComparison.Ordinal);
+        return at >= 0 && key.Length >= at + marker.Length + 10
+            && DateOnly.TryParseExact(key.AsSpan(at + marker.Length, 10), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day);
+    }
+
+    public static string FileName(string key) => key[(key.LastIndexOf('/') + 1)..];
+}
+
+/// <summary>The §4 events schema and the malformed-area schema, with Parquet read/write of whole files.</summary>
+public static class EventParquet
+{
+    public static readonly DataField EventId = new("event_id", typeof(string), isNullable: false);
+    public static readonly DataField CustomerId = new("customer_id", typeof(int), isNullable: false);
+    public static readonly DataField EventType = new("event_type", typeof(string), isNullable: false);
+    public static readonly DataField ProductId = new("product_id", typeof(int), isNullable: true);
+    // TIMESTAMP(isAdjustedToUTC=true, MICROS): DuckDB reads it as TIMESTAMP WITH TIME ZONE.
+    public static readonly DateTimeDataField EventTimestamp = new("event_timestamp", DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Micros, isNullable: false);
+    public static readonly DateTimeDataField IngestionTimestamp = new("ingestion_timestamp", DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Micros, isNullable: false);
+
+    public static readonly ParquetSchema EventsSchema = new(EventId, CustomerId, EventType, ProductId, EventTimestamp, IngestionTimestamp);
+
+    public static readonly DataField RawBase64 = new("raw_base64", typeof(string), isNullable: false);
+    public static readonly DataField Reason = new("reason", typeof(string), isNullable: false);
+    public static readonly DataField Detail = new("detail", typeof(string), isNullable: false);
+    public static readonly DataField Topic = new("topic", typeof(string), isNullable: false);
+    public static readonly DataField Partition = new("partition", typeof(int), isNullable: false);
+    public static readonly DataField Offset = new("offset", typeof(long), isNullable: false);
+    public static readonly DateTimeDataField KafkaTimestamp = new("kafka_timestamp", DateTimeFormat.Timestamp, isAdjustedToUTC: true, unit: DateTimeTimeUnit.Micros, isNullable: false);
+
+    public static readonly ParquetSchema MalformedSchema = new(RawBase64, Reason, Detail, Topic, Partition, Offset, KafkaTimestamp, IngestionTimestamp);
+
+    private static ParquetOptions WriteOptions => new() { CompressionMethod = CompressionMethod.Snappy };
+
+    /// <summary>Writes events in the given order, <paramref name="rowGroupRows"/> rows per row group.</summary>
+    public static async Task<byte[]> WriteEventsAsync(IReadOnlyList<LakeEvent> events, int rowGroupRows,
+        IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
+    {
+        using var stream = new MemoryStream(Math.Max(4096, events.Count * 48));
+        await using (var writer = await ParquetWriter.CreateAsync(EventsSchema, stream, WriteOptions, cancellationToken: cancellationToken))
+        {
+            if (metadata is not null) writer.CustomMetadata = new Dictionary<string, string>(metadata);
+            for (var start = 0; start < events.Count || start == 0; start += rowGroupRows)
+            {
+                var count = Math.Min(rowGroupRows, events.Count - start);
+                var ids = new string[count];
+                var customers = new int[count];
+                var types = new string[count];
+                var products = new int?[count];
+                var eventTimes = new DateTime[count];
+                var ingestionTimes = new DateTime[count];
+                for (var i = 0; i < count; i++)
+                {
+                    var e = events[start + i];
+                    ids[i] = e.EventId;
+                    customers[i] = e.CustomerId;
+                    types[i] = e.EventType;
+                    products[i] = e.ProductId;
+                    eventTimes[i] = e.EventTimestamp;
+                    ingestionTimes[i] = e.IngestionTimestamp;
+                }
+                using var rowGroup = writer.CreateRowGroup();
+                await rowGroup.WriteAsync(EventId, ids);
+                await rowGroup.WriteAsync<int>(CustomerId, customers, cancellationToken: cancellationToken);
+                await rowGroup.WriteAsync(EventType, types);
+                await rowGroup.WriteAsync<int>(ProductId, products, cancellationToken: cancellationToken);
+                await rowGroup.WriteAsync<DateTime>(EventTimestamp, eventTimes, cancellationToken: cancellationToken);
+                await rowGroup.WriteAsync<DateTime>(IngestionTimestamp, ingestionTimes, cancellationToken: cancellationToken);
+                if (count == 0) break;
+            }
+        }
+        return stream.ToArray();
+    }
+
+    public static async Task<List<LakeEvent>> ReadEventsAsync(byte[] file, CancellationToken cancellationToken = default)
+    {
+        using var stream = new MemoryStream(file, writable: false);
+        await using var reader = await ParquetReader.CreateAsync(stream, cancellationToken: cancellationToken);
+        var result = new List<LakeEvent>();
+        for (var g = 0; g < reader.RowGroupCount; g++)
+        {
+            var rowGroup = reader.OpenRowGroupReader(g);
+            var n = (int)rowGroup.RowCount;
+            var ids = new string[n];
+            var customers = new int[n];
+            var types = new string[n];
+            var products = new int?[n];
+            var eventTimes = new DateTime[n];
+            var ingestionTimes = new DateTime[n];
+            await rowGroup.ReadAsync(EventId, ids, cancellationToken: cancellationToken);
+            await rowGroup.ReadAsync<int>(CustomerId, customers, cancellationToken: cancellationToken);
+            await rowGroup.ReadAsync(EventType, types, cancellationToken: cancellationToken);
+            await rowGroup.ReadAsync<int>(ProductId, products, cancellationToken: cancellationToken);
+            await rowGroup.ReadAsync<DateTime>(EventTimestamp, eventTimes, cancellationToken: cancellationToken);
+            await rowGroup.ReadAsync<DateTime>(IngestionTimestamp, ingestionTimes, cancellationToken: cancellationToken);
+            for (var i = 0; i < n; i++)
+            {
+                result.Add(new LakeEvent(ids[i], customers[i], types[i], products[i],
+                    DateTime.SpecifyKind(eventTimes[i], DateTimeKind.Utc), DateTime.SpecifyKind(ingestionTimes[i], DateTimeKind.Utc)));
+            }
+        }
+        return result;
+    }
+
+    public static async Task<byte[]> WriteMalformedAsync(IReadOnlyList<MalformedEvent> records, CancellationToken cancellationToken = default)
+    {
+        using var stream = new MemoryStream();
+        await using (var writer = await ParquetWriter.CreateAsync(MalformedSchema, stream, WriteOptions, cancellationToken: cancellationToken))
+        {
+            using var rowGroup = writer.CreateRowGroup();
+            await rowGroup.WriteAsync(RawBase64, records.Select(r => r.RawBase64).ToArray());
+            await rowGroup.WriteAsync(Reason, records.Select(r => r.Reason).ToArray());
+            await rowGroup.WriteAsync(Detail, records.Select(r => r.Detail).ToArray());
+            await rowGroup.WriteAsync(Topic, records.Select(r => r.Topic).ToArray());
+            await rowGroup.WriteAsync<int>(Partition, records.Select(r => r.Partition).ToArray(), cancellationToken: cancellationToken);
+            await rowGroup.WriteAsync<long>(Offset, records.Select(r => r.Offset).ToArray(), cancellationToken: cancellationToken);
+            await rowGroup.WriteAsync<DateTime>(KafkaTimestamp, records.Select(r => r.KafkaTimestamp).ToArray(), cancellationToken: cancellationToken);
+            await rowGroup.WriteAsync<DateTime>(IngestionTimestamp, records.Select(r => r.IngestionTimestamp).ToArray(), cancellationToken: cancellationToken);
+        }
+        return stream.ToArray();
+    }
+
+    public static async Task<List<MalformedEvent>> ReadMalformedAsync(byte[] file, CancellationToken cancellationToken = default)
+    {
+        using var stream = new MemoryStream(file, writable: false);
+        await using var reader = await ParquetReader.CreateAsync(stream, cancellationToken: cancellationToken);
+        var result = new List<MalformedEvent>();
+        for (var g = 0; g < reader.RowGroupCount; g++)
+        {
+            var rowGroup = reader.OpenRowGroupReader(g);
+            var n = (int)rowGroup.RowCount;
+            var raw = new string[n];
+            var reasons = new string[n];
+            var details = new string[n];
+            var topics = new string[n];
+            var partitions = new int[n];
+            var offsets = new long[n];
+            var kafkaTimes = new DateTime[n];
+            var ingestionTimes = new DateTime[n];
+            await rowGroup.ReadAsync(RawBase64, raw, cancellationToken: cancellationToken);
+            await rowGroup.ReadAsync(Reason, reasons, cancellationToken: cancellationToken);
+            await rowGroup.ReadAsync(Detail, details, cancellationToken: cancellationToken);
+            await rowGroup.ReadAsync(Topic, topics, cancellationToken: cancellationToken);
+            await rowGroup.ReadAsync<int>(Partition, partitions, cancellationToken: cancellationToken);
+            await rowGroup.ReadAsync<long>(Offset, offsets, cancellationToken: cancellationToken);
+            await rowGroup.ReadAsync<DateTime>(KafkaTimestamp, kafkaTimes, cancellationToken: cancellationToken);
+            await rowGroup.ReadAsync<DateTime>(IngestionTimestamp, ingestionTimes, cancellationToken: cancellationToken);
+            for (var i = 0; i < n; i++)
+            {
+                result.Add(new MalformedEvent(raw[i], reasons[i], details[i], topics[i], partitions[i], offsets[i],
+                    DateTime.SpecifyKind(kafkaTimes[i], DateTimeKind.Utc), DateTime.SpecifyKind(ingestionTimes[i], DateTimeKind.Utc)));
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using CustomerData.Contracts;
+using CustomerData.Contracts.Lake;
+using Microsoft.Extensions.Logging;
+
+namespace CustomerData.Pipelines.Events;
+
+/// <summary>What one compaction of a day did.</summary>
+public sealed record CompactionResult(DateOnly Day, long Generation, int InputFiles, int OutputFiles, long Rows);
+
+/// <summary>
+/// Rewrites a day's many small batch files into few big ones, sorted by customer_id then event_timestamp
+/// (then event_id), in row groups small enough that customer_id min/max statistics prune well.
+/// Readers follow the day's manifest (<see cref="CompactionManifest"/>): outputs are written first under new
+/// names nobody reads, then one manifest write switches readers over, and the replaced files are deleted only
+/// after a grace period. Only batch files whose offsets are committed are taken, so a replay can never bring
+/// back an event that a compacted file already holds. One compactor runs at a time (the instance that owns
+/// the topic's partition 0).
+/// </summary>
+public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, TimeProvider time, ILogger<EventsCompactor> logger)
+{
+    private readonly EventsLakeReader _reader = new(lake);
+    private CompactionOptions Settings => options.Compaction;
+
+    /// <summary>Looks at every recent day: compacts the ones that need it, deletes replaced files past their grace.</summary>
+    public async Task<IReadOnlyList<CompactionResult>> RunPassAsync(Func<IReadOnlyCollection<BatchFileName>, IReadOnlyDictionary<(string Topic, int Partition), long>> committedOffsets, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var from = DateOnly.FromDateTime(now).AddDays(-Settings.LookbackDays);
+        var results = new List<CompactionResult>();
+        foreach (var view in await _reader.ReadDaysAsync(from, null, cancellationToken))
+        {
+            EventsTelemetry.SetFilesPerDay(LakeLayout.Day(view.Day), view.Readable.Count);
+            await DeleteReplacedAsync(view, now, cancellationToken);
+            if (!NeedsCompaction(view, now)) continue;
+            var batches = BatchesOf(view.Readable);
+            var committed = committedOffsets(batches);
+            var result = await CompactDayAsync(view.Day, b => committed.TryGetValue((b.Topic, b.Partition), out var c) && b.FirstOffset < c, cancellationToken);
+            if (result is not null)
+            {
+                results.Add(result);
+                EventsTelemetry.SetFilesPerDay(LakeLayout.Day(view.Day), (await _reader.ReadDayAsync(view.Day, cancellationToken)).Readable.Count);
+            }
+        }
+        return results;
+    }
+
+    public bool IsClosed(DateOnly day, DateTime nowUtc) =>
+        nowUtc >= day.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) + Settings.DayLateness;
+
+    private bool NeedsCompaction(EventsDayView view, DateTime now)
+    {
+        var hasBatchFiles = view.Readable.Any(o => IsBatch(o.Key));
+        if (!hasBatchFiles && view.Readable.Count(o => !IsFull(o)) <= 1) return false;
+        return IsClosed(view.Day, now) || view.Readable.Count > Settings.MaxFilesPerDay;
+    }
+
+    /// <summary>
+    /// Compacts <paramref name="day"/>: every readable batch file for which <paramref name="isCommitted"/> holds,
+    /// plus the compacted files that are not full yet. Null when there is nothing worth rewriting.
+    /// </summary>
+    public async Task<CompactionResult?> CompactDayAsync(DateOnly day, Func<BatchFileName, bool> isCommitted, CancellationToken cancellationToken)
+    {
+        using var activity = EventsTelemetry.Source.StartActivity("events.compact");
+        activity?.SetTag("event_date", LakeLayout.Day(day));
+        var started = Stopwatch.GetTimestamp();
+        var view = await _reader.ReadDayAsync(day, cancellationToken);
+        var inputs = view.Readable
+            .Where(o => IsBatch(o.Key) ? EventFileNames.TryParseBatch(EventFileNames.FileName(o.Key), out var b) && isCommitted(b) : !IsFull(o))
+            .ToList();
+        if (inputs.Count == 0 || (inputs.Count == 1 && !IsBatch(inputs[0].Key))) return null;
+
+        var rows = new List<LakeEvent>();
+        long inputBytes = 0;
+        foreach (var input in inputs)
+        {
+            var bytes = await lake.ReadAsync(input.Key, cancellationToken)
+                ?? throw new IOException($"Compaction input {input.Key} vanished: another compactor is running?");
+            inputBytes += bytes.Length;
+            rows.AddRange(await EventParquet.ReadEventsAsync(bytes, cancellationToken));
+        }
+        rows.Sort(CompareForLayout);
+
+        var generation = (view.Manifest?.Generation ?? 0) + 1;
+        var rowsPerFile = (int)Math.Clamp(Settings.TargetFileBytes / Math.Max(1.0, (double)inputBytes / Math.Max(1, rows.Count)), 1, int.MaxValue);
+        var outputs = new List<string>();
+        for (var start = 0; start < rows.Count; start += rowsPerFile)
+        {
+            var chunk = rows.GetRange(start, Math.Min(rowsPerFile, rows.Count - start));
+            var name = EventFileNames.CompactedFile(generation, outputs.Count);
+            var content = await EventParquet.WriteEventsAsync(chunk, Settings.RowGroupRows,
+                new Dictionary<string, string> { ["compaction_generation"] = generation.ToString(System.Globalization.CultureInfo.InvariantCulture) }, cancellationToken);
+            await lake.PublishAsync(LakeLayout.EventsPartition(day) + name, content, cancellationToken);
+            outputs.Add(name);
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var existing = view.Objects.Select(o => EventFileNames.FileName(o.Key)).ToHashSet(StringComparer.Ordinal);
+        var inputNames = inputs.Select(o => EventFileNames.FileName(o.Key)).ToHashSet(StringComparer.Ordinal);
+        var live = (view.Manifest?.Live ?? []).Where(n => !inputNames.Contains(n)).Concat(outputs).ToList();
+        var replaced = (view.Manifest?.Replaced ?? []).Where(r => existing.Contains(r.Name))
+            .Concat(inputNames.Select(n => new ReplacedFile(n, now)))
+            .ToList();
+        var manifest = new CompactionManifest(generation, now, live, replaced, rows.Count);
+        // The switch: from here on readers take the outputs and skip the inputs.
+        await lake.PublishAsync(LakeLayout.EventsPartition(day) + EventFileNames.ManifestFile(generation), manifest.ToJson(), cancellationToken);
+
+        EventsTelemetry.Compactions.Add(1);
+        activity?.SetTag("events.compaction.inputs", inputs.Count);
+        activity?.SetTag("events.compaction.rows", rows.Count);
+        logger.LogInformation("Compacted {EventDate} generation {Generation}: {InputFiles} files into {OutputFiles}, {Rows} rows in {ElapsedMs} ms",
+            LakeLayout.Day(day), generation, inputs.Count, outputs.Count, rows.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new CompactionResult(day, generation, inputs.Count, outputs.Count, rows.Count);
+    }
+
+    /// <summary>Deletes replaced files (and superseded manifests) once the readers' grace period has passed.</summary>
+    public async Task DeleteReplacedAsync(EventsDayView view, DateTime nowUtc, CancellationToken cancellationToken)
+    {
+        if (view.Manifest is not { } manifest) return;
+        var existing = view.Objects.ToDictionary(o => EventFileNames.FileName(o.Key), o => o.Key, StringComparer.Ordinal);
+        foreach (var replaced in manifest.Replaced)
+        {
+            if (replaced.ReplacedUtc + Settings.ReplacedFileGrace <= nowUtc && existing.TryGetValue(replaced.Name, out var key))
+            {
+                await lake.DeleteAsync(key, cancellationToken);
+            }
+        }
+        if (manifest.CreatedUtc + Settings.ReplacedFileGrace > nowUtc) return;
+        foreach (var (name, key) in existing)
+        {
+            if (EventFileNames.TryParseGeneration(name, EventFileNames.ManifestPrefix, out var g) && g < manifest.Generation)
+            {
+                await lake.DeleteAsync(key, cancellationToken);
+            }
+            else if (EventFileNames.TryParseGeneration(name, EventFileNames.CompactedPrefix, out g) && g < manifest.Generation
+                && !manifest.Live.Contains(name))
+            {
+                // An output of a compaction that crashed before its manifest: never readable, safe to drop.
+                await lake.DeleteAsync(key, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>customer_id, then event_timestamp, then event_id: the order queries by customer want.</summary>
+    public static int CompareForLayout(LakeEvent a, LakeEvent b)
+    {
+        var c = a.CustomerId.CompareTo(b.CustomerId);
+        if (c != 0) return c;
+        c = a.EventTimestamp.CompareTo(b.EventTimestamp);
+        return c != 0 ? c : string.CompareOrdinal(a.EventId, b.EventId);
+    }
+
+    private bool IsFull(LakeObject o) => !IsBatch(o.Key) && o.Size >= Settings.TargetFileBytes * 3 / 4;
+
+    private static bool IsBatch(string key) => EventFileNames.FileName(key).StartsWith(EventFileNames.BatchPrefix, StringComparison.Ordinal);
+
+    private static List<BatchFileName> BatchesOf(IEnumerable<LakeObject> objects) =>
+        objects.Select(o => (Ok: EventFileNames.TryParseBatch(EventFileNames.FileName(o.Key), out var b), Batch: b))
+            .Where(x => x.Ok).Select(x => x.Batch).ToList();
+}

@@ -1,0 +1,57 @@
+using CustomerData.Contracts;
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace CustomerData.Pipelines.Events;
+
+/// <summary>
+/// Builds the pipeline's Kafka clients from <c>ConnectionStrings:kafka</c> plus any librdkafka property under
+/// <c>Kafka:kafka:Config</c>. Offsets are the pipeline's business: no auto commit, no auto offset store.
+/// </summary>
+public sealed class EventsConsumerFactory(IConfiguration configuration, IOptions<EventsOptions> options, ILoggerFactory loggerFactory)
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger("Confluent.Kafka.Consumer");
+
+    public string BootstrapServers =>
+        configuration.GetConnectionString(PlatformNames.Connections.Kafka) is { Length: > 0 } cs
+            ? cs
+            : throw new InvalidOperationException($"Kafka bootstrap servers are missing: set ConnectionStrings:{PlatformNames.Connections.Kafka}.");
+
+    public ConsumerConfig Config()
+    {
+        var extra = configuration.GetSection($"Kafka:{PlatformNames.Connections.Kafka}:Config").Get<Dictionary<string, string>>() ?? [];
+        return new ConsumerConfig(extra)
+        {
+            BootstrapServers = BootstrapServers,
+            GroupId = options.Value.GroupId,
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnablePartitionEof = true,
+            // Eager rebalancing: a partition is revoked here before anyone else gets it, so two instances never write it at once.
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
+            StatisticsIntervalMs = 5000,
+        };
+    }
+
+    public IConsumer<byte[]?, byte[]?> Create(
+        Func<IConsumer<byte[]?, byte[]?>, List<TopicPartition>, IEnumerable<TopicPartitionOffset>> onAssigned,
+        Action<IConsumer<byte[]?, byte[]?>, List<TopicPartitionOffset>> onRevoked) =>
+        new ConsumerBuilder<byte[]?, byte[]?>(Config())
+            .SetKeyDeserializer(Deserializers.ByteArray)
+            .SetValueDeserializer(Deserializers.ByteArray)
+            .SetPartitionsAssignedHandler(onAssigned)
+            .SetPartitionsRevokedHandler(onRevoked)
+            .SetErrorHandler((_, e) => _logger.LogWarning("Kafka consumer error {Code}: {Reason}", e.Code, e.Reason))
+            .SetStatisticsHandler((_, json) => KafkaStatistics.Record(json))
+            .Build();
+
+    /// <summary>A client of the same group that never joins it: it only reads committed offsets (for the compactor).</summary>
+    public IConsumer<Ignore, Ignore> CreateOffsetReader()
+    {
+        var config = Config();
+        config.EnablePartitionEof = false;
+        config.StatisticsIntervalMs = 0;
+        return new ConsumerBuilder<Ignore, Ignore>(config).Build();
+    }
+}

@@ -1,0 +1,496 @@
+using System.Diagnostics;
+using CustomerData.Contracts;
+using CustomerData.Contracts.Lake;
+using Confluent.Kafka;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace CustomerData.Pipelines.Events;
+
+/// <summary>
+/// Pipeline C: consumes <c>customer-events</c>, decodes permissively, writes one Parquet file per
+/// (partition batch, event_date) named from the data, and commits the partition's offset only after the
+/// files are durable. Each partition batches on its own, so a replay cuts the same batches and rewrites the
+/// same keys; on assignment, files a crashed batch left above the committed offset are removed.
+/// A failing write pauses consumption and is retried with backoff; nothing is committed until it succeeds.
+/// </summary>
+public sealed partial class EventsIngestionService(
+    EventsConsumerFactory consumerFactory,
+    ILakeStorage lake,
+    IOptions<EventsOptions> options,
+    IngestionState state,
+    TimeProvider time,
+    ILogger<EventsIngestionService> logger) : BackgroundService
+{
+    private readonly EventsOptions _options = options.Value;
+    private readonly Dictionary<TopicPartition, PartitionBatch> _open = [];
+    private readonly Dictionary<TopicPartition, long> _nextOffset = [];
+    private readonly HashSet<TopicPartition> _atEnd = [];
+    private readonly List<PartitionBatch> _failed = [];
+    private readonly Queue<InFlightWrite> _inflight = new();
+    private readonly Dictionary<TopicPartition, Offset> _needsCleanup = [];
+    private int _retryAttempt;
+    private DateTime _nextRetryUtc;
+    private bool _paused;
+    private bool _assignmentChanged;
+    private bool _firstSeen;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => ConsumeLoop(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void ConsumeLoop(CancellationToken stoppingToken)
+    {
+        using var consumer = consumerFactory.Create(
+            (c, partitions) => OnAssigned(c, partitions),
+            (c, partitions) => OnRevoked(c, partitions));
+        consumer.Subscribe(_options.Topic);
+        LogStarted(_options.Topic, _options.GroupId);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                if (_inflight.Count > 0) CompleteWrites(consumer, drain: false);
+                if (_needsCleanup.Count > 0) RetryCleanup(consumer);
+                if (_failed.Count > 0 && time.GetUtcNow().UtcDateTime >= _nextRetryUtc) RetryFailed(consumer);
+
+                ConsumeResult<byte[]?, byte[]?>? result;
+                try
+                {
+                    result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                }
+                catch (ConsumeException ex)
+                {
+                    LogConsumeError(ex, ex.Error.Code, ex.Error.Reason);
+                    continue;
+                }
+                if (_assignmentChanged)
+                {
+                    // Paused state follows our own bookkeeping, not whatever the previous assignment left.
+                    _assignmentChanged = false;
+                    if (_failed.Count > 0) Pause(consumer);
+                    else Resume(consumer);
+                }
+                if (_failed.Count > 0 && !_paused) Pause(consumer);
+                if (result is null)
+                {
+                    CloseCaughtUpBatches(consumer);
+                    continue;
+                }
+                if (result.IsPartitionEOF)
+                {
+                    _atEnd.Add(result.TopicPartition);
+                    CloseCaughtUpBatches(consumer);
+                    continue;
+                }
+                Accept(consumer, result);
+            }
+            // A clean stop: write what is buffered so a restart starts right there.
+            if (_failed.Count == 0 && _needsCleanup.Count == 0)
+            {
+                foreach (var batch in _open.Values.Where(b => !b.IsEmpty).ToList()) CloseBatch(consumer, batch);
+            }
+            CompleteWrites(consumer, drain: true);
+        }
+        finally
+        {
+            consumer.Close();
+        }
+    }
+
+    private void Accept(IConsumer<byte[]?, byte[]?> consumer, ConsumeResult<byte[]?, byte[]?> result)
+    {
+        var tp = result.TopicPartition;
+        var offset = result.Offset.Value;
+        if (_needsCleanup.ContainsKey(tp)) return; // replayed from the committed offset after clean-up
+        if (_nextOffset.TryGetValue(tp, out var next) && offset < next) return; // already in a batch
+        _atEnd.Remove(tp);
+        if (!_firstSeen)
+        {
+            _firstSeen = true;
+            state.RecordSeen();
+        }
+        var kafkaUtc = result.Message.Timestamp.Type == TimestampType.NotAvailable
+            ? time.GetUtcNow().UtcDateTime
+            : result.Message.Timestamp.UtcDateTime;
+        if (!_open.TryGetValue(tp, out var batch))
+        {
+            _open[tp] = batch = new PartitionBatch(tp);
+        }
+        else if (!batch.IsEmpty && _failed.Count == 0 && kafkaUtc - batch.FirstRecordUtc >= _options.MaxBatchSpan)
+        {
+            // Record time closes the batch before this record: data-driven, so a replay cuts it the same way.
+            CloseBatch(consumer, batch);
+            _open[tp] = batch = new PartitionBatch(tp);
+        }
+
+        var value = result.Message.Value ?? [];
+        var key = result.Message.Key;
+        batch.Track(offset, kafkaUtc, value.Length + (key?.Length ?? 0));
+        _nextOffset[tp] = offset + 1;
+        var now = time.GetUtcNow().UtcDateTime;
+        if (CustomerEventDecoder.Decode(key, key is not null, value, kafkaUtc, now, out var lakeEvent, out var reason, out var detail)
+            == CustomerEventDecoder.Outcome.Valid)
+        {
+            batch.Events.Add(lakeEvent);
+        }
+        else
+        {
+            batch.Malformed.Add(new MalformedEvent(Convert.ToBase64String(value), reason, detail, tp.Topic, tp.Partition.Value, offset,
+                CustomerEventDecoder.TruncateToMicros(kafkaUtc), CustomerEventDecoder.TruncateToMicros(now)));
+        }
+        if (batch.Links.Count < _options.MaxTraceLinksPerBatch && EventsTelemetry.Source.HasListeners())
+        {
+            var parent = KafkaTraceContext.Extract(result.Message.Headers);
+            if (parent != default) batch.Links.Add(new ActivityLink(parent));
+        }
+        if (_failed.Count == 0 && (batch.Count >= _options.MaxBatchRecords || batch.Bytes >= _options.MaxBatchBytes))
+        {
+            CloseBatch(consumer, batch);
+            _open.Remove(tp);
+        }
+    }
+
+    /// <summary>
+    /// A slow stream: when a partition is caught up (end of log) and its batch's first record is already
+    /// <see cref="EventsOptions.MaxBatchSpan"/> old, waiting longer cannot make the batch any more complete.
+    /// </summary>
+    private void CloseCaughtUpBatches(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        if (_failed.Count > 0 || _open.Count == 0) return;
+        var now = time.GetUtcNow().UtcDateTime;
+        foreach (var batch in _open.Values.ToList())
+        {
+            if (!batch.IsEmpty && _atEnd.Contains(batch.TopicPartition) && now - batch.FirstRecordUtc >= _options.MaxBatchSpan)
+            {
+                CloseBatch(consumer, batch);
+                _open.Remove(batch.TopicPartition);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts writing a closed batch on the thread pool, so consuming and decoding go on meanwhile; up to
+    /// <see cref="EventsOptions.MaxBatchesInFlight"/> writes run at once. Commits happen on the consume thread,
+    /// strictly in closing order, each after its batch's files are durable.
+    /// </summary>
+    private void CloseBatch(IConsumer<byte[]?, byte[]?> consumer, PartitionBatch batch)
+    {
+        if (_failed.Count > 0)
+        {
+            _failed.Add(batch);
+            return;
+        }
+        _inflight.Enqueue(new InFlightWrite(batch, Task.Run(() => WriteFilesAsync(batch)), DateTimeOffset.UtcNow, Stopwatch.GetTimestamp()));
+        CompleteWrites(consumer, drain: false);
+    }
+
+    /// <summary>Commits the finished writes at the head of the queue; waits while too many are in flight, or for all of them when draining.</summary>
+    private void CompleteWrites(IConsumer<byte[]?, byte[]?> consumer, bool drain)
+    {
+        while (_inflight.Count > 0)
+        {
+            var head = _inflight.Peek();
+            if (!head.Write.IsCompleted)
+            {
+                if (!drain && _inflight.Count <= Math.Max(1, _options.MaxBatchesInFlight)) return;
+                ((IAsyncResult)head.Write).AsyncWaitHandle.WaitOne();
+            }
+            _inflight.Dequeue();
+            if (_failed.Count > 0)
+            {
+                // An earlier batch failed: later ones wait for the retry too, so commits stay in order.
+                _failed.Add(head.Batch);
+                continue;
+            }
+            if (!Commit(consumer, head.Batch, head.Write, head.StartedAt, head.Started))
+            {
+                _failed.Add(head.Batch);
+                _retryAttempt = 0;
+                ScheduleRetry();
+                Pause(consumer);
+            }
+        }
+    }
+
+    private sealed record InFlightWrite(PartitionBatch Batch, Task<int> Write, DateTimeOffset StartedAt, long Started);
+
+    private bool TryWriteAndCommit(IConsumer<byte[]?, byte[]?> consumer, PartitionBatch batch)
+    {
+        var startedAt = DateTimeOffset.UtcNow;
+        var started = Stopwatch.GetTimestamp();
+        var write = WriteFilesAsync(batch);
+        try { write.Wait(); } catch (AggregateException) { /* reported by Commit */ }
+        return Commit(consumer, batch, write, startedAt, started);
+    }
+
+    private bool Commit(IConsumer<byte[]?, byte[]?> consumer, PartitionBatch batch, Task<int> write, DateTimeOffset startedAt, long started)
+    {
+        using var activity = EventsTelemetry.Source.StartActivity("events.batch", ActivityKind.Consumer, parentContext: default, links: batch.Links, startTime: startedAt);
+        activity?.SetTag("messaging.destination.name", batch.TopicPartition.Topic);
+        activity?.SetTag("messaging.destination.partition.id", batch.TopicPartition.Partition.Value);
+        activity?.SetTag("messaging.kafka.offset.first", batch.FirstOffset);
+        activity?.SetTag("messaging.kafka.offset.last", batch.LastOffset);
+        activity?.SetTag("messaging.batch.message_count", batch.Count);
+        try
+        {
+            var files = write.GetAwaiter().GetResult();
+            var next = new TopicPartitionOffset(batch.TopicPartition, new Offset(batch.LastOffset + 1));
+            consumer.Commit([next]);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            EventsTelemetry.BatchDuration.Record(elapsed.TotalSeconds);
+            EventsTelemetry.RecordWritten(batch.Events.Count);
+            var watermarks = consumer.GetWatermarkOffsets(batch.TopicPartition);
+            if (watermarks.High != Offset.Unset) EventsTelemetry.SetLag(batch.TopicPartition.Partition.Value, watermarks.High.Value - next.Offset.Value);
+            state.BatchCommitted();
+            activity?.SetTag("events.files", files);
+            LogBatch(batch.TopicPartition.Topic, batch.TopicPartition.Partition.Value, batch.FirstOffset, batch.LastOffset,
+                batch.Events.Count, batch.Malformed.Count, files, elapsed.TotalMilliseconds);
+            ReportMalformed(batch);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            EventsTelemetry.BatchFailures.Add(1);
+            LogBatchFailed(ex, batch.TopicPartition.Topic, batch.TopicPartition.Partition.Value, batch.FirstOffset, batch.LastOffset);
+            state.Degrade(ex.Message);
+            return false;
+        }
+    }
+
+    private async Task<int> WriteFilesAsync(PartitionBatch batch)
+    {
+        var tp = batch.TopicPartition;
+        var writes = new List<Task>();
+        foreach (var day in batch.Events.GroupBy(e => e.EventDate))
+        {
+            var rows = day.ToList();
+            writes.Add(Task.Run(async () =>
+            {
+                var content = await EventParquet.WriteEventsAsync(rows, Math.Max(1, rows.Count), BatchMetadata(batch));
+                await lake.PublishAsync(EventFileNames.EventsBatchKey(day.Key, tp.Topic, tp.Partition.Value, batch.FirstOffset), content);
+            }));
+        }
+        foreach (var day in batch.Malformed.GroupBy(m => m.KafkaDate))
+        {
+            var rows = day.ToList();
+            writes.Add(Task.Run(async () =>
+            {
+                var content = await EventParquet.WriteMalformedAsync(rows);
+                await lake.PublishAsync(EventFileNames.MalformedBatchKey(day.Key, tp.Topic, tp.Partition.Value, batch.FirstOffset), content);
+            }));
+        }
+        await Task.WhenAll(writes);
+        return writes.Count;
+    }
+
+    private static Dictionary<string, string> BatchMetadata(PartitionBatch batch) => new()
+    {
+        ["kafka_topic"] = batch.TopicPartition.Topic,
+        ["kafka_partition"] = batch.TopicPartition.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["kafka_first_offset"] = batch.FirstOffset.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["kafka_last_offset"] = batch.LastOffset.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private void ReportMalformed(PartitionBatch batch)
+    {
+        if (batch.Malformed.Count == 0) return;
+        foreach (var group in batch.Malformed.GroupBy(m => m.Reason))
+        {
+            EventsTelemetry.Malformed.Add(group.Count(), new KeyValuePair<string, object?>("reason", group.Key));
+        }
+        foreach (var sample in batch.Malformed.Take(_options.MalformedSamplesPerBatch))
+        {
+            LogMalformedSample(sample.Topic, sample.Partition, sample.Offset, sample.Reason, sample.Detail, sample.RawBase64);
+        }
+        var share = (double)batch.Malformed.Count / batch.Count;
+        if (share > _options.MalformedAlertRatio)
+        {
+            EventsTelemetry.MalformedAlerts.Add(1);
+            LogMalformedShare(batch.TopicPartition.Topic, batch.TopicPartition.Partition.Value, batch.FirstOffset, batch.Malformed.Count, batch.Count, share, _options.MalformedAlertRatio);
+        }
+    }
+
+    private void RetryFailed(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        while (_failed.Count > 0)
+        {
+            if (!TryWriteAndCommit(consumer, _failed[0]))
+            {
+                _retryAttempt++;
+                ScheduleRetry();
+                return;
+            }
+            _failed.RemoveAt(0);
+        }
+        state.Recover();
+        Resume(consumer);
+        LogRecovered();
+    }
+
+    private void ScheduleRetry()
+    {
+        var delay = TimeSpan.FromTicks(Math.Min(_options.RetryMaxDelay.Ticks, _options.RetryInitialDelay.Ticks << Math.Min(_retryAttempt, 20)));
+        _nextRetryUtc = time.GetUtcNow().UtcDateTime + delay;
+        LogRetryScheduled(delay.TotalSeconds, _failed.Count);
+    }
+
+    private void Pause(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        consumer.Pause(consumer.Assignment);
+        _paused = true;
+    }
+
+    private void Resume(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var resumable = consumer.Assignment.Where(tp => !_needsCleanup.ContainsKey(tp)).ToList();
+        consumer.Resume(resumable);
+        _paused = false;
+    }
+
+    private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions)
+    {
+        _assignmentChanged = true;
+        state.IsCompactionLeader = consumer.Assignment.Concat(partitions).Any(tp => tp.Topic == _options.Topic && tp.Partition.Value == 0);
+        List<TopicPartitionOffset> committed;
+        try
+        {
+            committed = consumer.Committed(partitions, TimeSpan.FromSeconds(10));
+        }
+        catch (KafkaException ex)
+        {
+            LogCleanupFailed(ex, partitions.Count);
+            foreach (var tp in partitions) _needsCleanup[tp] = Offset.Unset;
+            return partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Unset));
+        }
+        foreach (var tpo in committed)
+        {
+            _open.Remove(tpo.TopicPartition);
+            _atEnd.Remove(tpo.TopicPartition);
+            if (tpo.Offset.Value >= 0) _nextOffset[tpo.TopicPartition] = tpo.Offset.Value;
+            else _nextOffset.Remove(tpo.TopicPartition);
+        }
+        try
+        {
+            RemoveUncommittedFilesAsync(committed, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception ex)
+        {
+            // Nothing of these partitions is consumed until the clean-up succeeds (see RetryCleanup).
+            LogCleanupFailed(ex, partitions.Count);
+            foreach (var tpo in committed) _needsCleanup[tpo.TopicPartition] = tpo.Offset;
+            state.Degrade("clean-up after assignment failed: " + ex.Message);
+        }
+        LogAssigned(string.Join(", ", committed.Select(c => $"{c.Partition.Value}@{c.Offset}")));
+        return committed;
+    }
+
+    private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
+    {
+        // Writes in flight finish and commit while we still own their partitions.
+        CompleteWrites(consumer, drain: true);
+        // librdkafka keeps a partition's pause flag across assignments: never hand one back paused.
+        consumer.Resume(partitions.Select(p => p.TopicPartition));
+        // Uncommitted work of a partition we lose is dropped: its new owner replays it from the committed offset.
+        foreach (var tpo in partitions)
+        {
+            var tp = tpo.TopicPartition;
+            _open.Remove(tp);
+            _atEnd.Remove(tp);
+            _nextOffset.Remove(tp);
+            _needsCleanup.Remove(tp);
+            _failed.RemoveAll(b => b.TopicPartition == tp);
+            EventsTelemetry.ForgetLag(tp.Partition.Value);
+            if (tp.Partition.Value == 0) state.IsCompactionLeader = false;
+        }
+        if (_failed.Count == 0 && _needsCleanup.Count == 0) state.Recover();
+        LogRevoked(string.Join(", ", partitions.Select(p => p.Partition.Value)));
+    }
+
+    private void RetryCleanup(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var waiting = _needsCleanup.Keys.ToList();
+        consumer.Pause(waiting);
+        if (time.GetUtcNow().UtcDateTime < _nextRetryUtc) return;
+        try
+        {
+            var committed = consumer.Committed(waiting, TimeSpan.FromSeconds(10));
+            RemoveUncommittedFilesAsync(committed, CancellationToken.None).GetAwaiter().GetResult();
+            foreach (var tpo in committed)
+            {
+                consumer.Seek(new TopicPartitionOffset(tpo.TopicPartition, tpo.Offset.Value >= 0 ? tpo.Offset : Offset.Beginning));
+                _needsCleanup.Remove(tpo.TopicPartition);
+                _open.Remove(tpo.TopicPartition);
+                if (tpo.Offset.Value >= 0) _nextOffset[tpo.TopicPartition] = tpo.Offset.Value;
+                else _nextOffset.Remove(tpo.TopicPartition);
+            }
+            if (_failed.Count == 0)
+            {
+                consumer.Resume(waiting);
+                state.Recover();
+            }
+        }
+        catch (Exception ex)
+        {
+            LogCleanupFailed(ex, waiting.Count);
+            _retryAttempt++;
+            ScheduleRetry();
+        }
+    }
+
+    /// <summary>Deletes batch files (events and malformed) at or above the committed offset: a crashed batch's leftovers.</summary>
+    private async Task RemoveUncommittedFilesAsync(IReadOnlyList<TopicPartitionOffset> committed, CancellationToken cancellationToken)
+    {
+        var from = committed.ToDictionary(c => (c.Topic, c.Partition.Value), c => Math.Max(0, c.Offset.Value));
+        var removed = 0;
+        foreach (var prefix in new[] { LakeLayout.EventsTable + "/", LakeLayout.EventsMalformed + "/" })
+        {
+            foreach (var o in await lake.ListAsync(prefix, cancellationToken))
+            {
+                if (EventFileNames.TryParseBatch(EventFileNames.FileName(o.Key), out var b)
+                    && from.TryGetValue((b.Topic, b.Partition), out var c) && b.FirstOffset >= c)
+                {
+                    await lake.DeleteAsync(o.Key, cancellationToken);
+                    removed++;
+                }
+            }
+        }
+        if (removed > 0) LogRemovedUncommitted(removed);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {Topic} in group {GroupId}")]
+    private partial void LogStarted(string topic, string groupId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka consume error {Code}: {Reason}")]
+    private partial void LogConsumeError(Exception ex, ErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {Topic}/{Partition} offsets {FirstOffset}..{LastOffset}: {Events} events, {Malformed} malformed, {Files} files in {ElapsedMs} ms")]
+    private partial void LogBatch(string topic, int partition, long firstOffset, long lastOffset, int events, int malformed, int files, double elapsedMs);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Batch {Topic}/{Partition} offsets {FirstOffset}..{LastOffset} failed; consumption paused, nothing committed, will retry")]
+    private partial void LogBatchFailed(Exception ex, string topic, int partition, long firstOffset, long lastOffset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Malformed message {Topic}/{Partition}@{Offset}: {Reason} ({Detail}); raw Base64 {RawBase64}")]
+    private partial void LogMalformedSample(string topic, int partition, long offset, string reason, string detail, string rawBase64);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Malformed share of batch {Topic}/{Partition}@{FirstOffset} is {Malformed}/{Total} ({Share:P1}), above the {Threshold:P1} threshold")]
+    private partial void LogMalformedShare(string topic, int partition, long firstOffset, int malformed, int total, double share, double threshold);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Retrying in {DelaySeconds} s; {Waiting} batch(es) waiting")]
+    private partial void LogRetryScheduled(double delaySeconds, int waiting);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Waiting batches written; consumption resumed")]
+    private partial void LogRecovered();
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Clean-up of {Partitions} assigned partition(s) failed; they stay paused until it succeeds")]
+    private partial void LogCleanupFailed(Exception ex, int partitions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Assigned partitions (partition@committed): {Partitions}")]
+    private partial void LogAssigned(string partitions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Revoked partitions {Partitions}; their open batches are dropped (not committed)")]
+    private partial void LogRevoked(string partitions);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removed {Files} file(s) a crashed batch left above the committed offset")]
+    private partial void LogRemovedUncommitted(int files);
+}

@@ -1,0 +1,72 @@
+using CustomerData.Contracts;
+
+namespace CustomerData.Pipelines.Events;
+
+/// <summary>Settings of Pipeline C, bound from the <c>Events</c> section.</summary>
+public sealed class EventsOptions
+{
+    public const string SectionName = "Events";
+
+    public string Topic { get; set; } = PlatformNames.EventsTopic;
+
+    /// <summary>Consumer group; its committed offsets are the pipeline's progress, so it is the lake's identity.</summary>
+    public string GroupId { get; set; } = "pipelines-events";
+
+    /// <summary>A partition's batch closes at this many records.</summary>
+    public int MaxBatchRecords { get; set; } = 100_000;
+
+    /// <summary>A partition's batch closes once its raw message bytes reach this size.</summary>
+    public long MaxBatchBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Record time a batch may span: a record whose Kafka timestamp is this far past the batch's first
+    /// record closes the batch (data-driven, so a replay cuts the same batch). When the partition is caught
+    /// up (end of log) a batch whose first record is this old by the clock closes too, so a slow stream
+    /// stays fresh.
+    /// </summary>
+    public TimeSpan MaxBatchSpan { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Closed batches being written at once (Parquet encoding overlaps consuming); commits stay in order.</summary>
+    public int MaxBatchesInFlight { get; set; } = 2;
+
+    /// <summary>Malformed share of a batch above which a warning is logged and a metric counts it.</summary>
+    public double MalformedAlertRatio { get; set; } = 0.05;
+
+    /// <summary>Base64 samples of malformed messages logged per batch.</summary>
+    public int MalformedSamplesPerBatch { get; set; } = 5;
+
+    public TimeSpan RetryInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How many producer spans the batch span links to (the first ones of the batch).</summary>
+    public int MaxTraceLinksPerBatch { get; set; } = 32;
+
+    public CompactionOptions Compaction { get; set; } = new();
+}
+
+/// <summary>Compaction of the events lake, bound from <c>Events:Compaction</c>.</summary>
+public sealed class CompactionOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How often the compactor looks at the lake.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A day is closed (gets its final compaction) this long after its end (UTC).</summary>
+    public TimeSpan DayLateness { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>An open day whose readable files pass this count is compacted too.</summary>
+    public int MaxFilesPerDay { get; set; } = 64;
+
+    /// <summary>Size a compacted file aims at; bigger days get several files, each sorted, in customer order.</summary>
+    public long TargetFileBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Rows per row group in compacted files: small enough that min/max of customer_id prunes well.</summary>
+    public int RowGroupRows { get; set; } = 65_536;
+
+    /// <summary>Files replaced by a compaction stay this long, so readers holding the previous file list finish.</summary>
+    public TimeSpan ReplacedFileGrace { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Only days this recent are looked at (older closed days are final already).</summary>
+    public int LookbackDays { get; set; } = 45;
+}

@@ -1,0 +1,34 @@
+using CustomerData.Contracts;
+using CustomerData.Contracts.Lake;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace CustomerData.Pipelines.Events;
+
+public static class EventsPipelineExtensions
+{
+    /// <summary>Registers Pipeline C: options (<c>Events</c>, <c>Lake</c>), the lake, the consume loop, the compactor and health checks.</summary>
+    public static IHostApplicationBuilder AddEventsPipeline(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName);
+        builder.Services.AddLakeStorage(builder.Configuration);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IngestionState>();
+        builder.Services.AddSingleton<EventsConsumerFactory>();
+        builder.Services.AddSingleton(sp => new EventsCompactor(
+            sp.GetRequiredService<ILakeStorage>(), sp.GetRequiredService<IOptions<EventsOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<EventsCompactor>>()));
+        builder.Services.AddSingleton<EventsLakeReader>();
+        builder.Services.AddHostedService<EventsIngestionService>();
+        builder.Services.AddHostedService<EventsCompactionService>();
+
+        var kafkaConfig = new Confluent.Kafka.AdminClientConfig
+        {
+            BootstrapServers = builder.Configuration.GetConnectionString(PlatformNames.Connections.Kafka),
+        };
+        builder.Services.AddHealthChecks()
+            .AddCheck<EventsIngestionHealthCheck>("events-ingestion", HealthStatus.Degraded, ["ready"])
+            .Add(new HealthCheckRegistration("kafka", _ => new KafkaHealthCheck(kafkaConfig), HealthStatus.Unhealthy, ["ready", "kafka"], TimeSpan.FromSeconds(5)));
+        return builder;
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace CustomerData.Pipelines.Events;
+
+/// <summary>What the consume loop tells the rest of the process: health and whether this instance runs compaction.</summary>
+public sealed class IngestionState
+{
+    private readonly Lock _lock = new();
+    private string? _degradedReason;
+
+    /// <summary>True while this instance owns the topic's partition 0: that instance is the one compactor.</summary>
+    public bool IsCompactionLeader { get; set; }
+
+    /// <summary>Batches written and committed since start (tests and the benchmark watch it).</summary>
+    public long CommittedBatches => Interlocked.Read(ref _committedBatches);
+    private long _committedBatches;
+
+    public void BatchCommitted() => Interlocked.Increment(ref _committedBatches);
+
+    /// <summary>When the first message was taken (Stopwatch timestamp, 0 before): the benchmark's start line.</summary>
+    public long FirstRecordTimestamp => Interlocked.Read(ref _firstRecordTimestamp);
+    private long _firstRecordTimestamp;
+
+    public void RecordSeen()
+    {
+        if (Interlocked.Read(ref _firstRecordTimestamp) == 0) Interlocked.CompareExchange(ref _firstRecordTimestamp, System.Diagnostics.Stopwatch.GetTimestamp(), 0);
+    }
+
+    public void Degrade(string reason)
+    {
+        lock (_lock) _degradedReason = reason;
+    }
+
+    public void Recover()
+    {
+        lock (_lock) _degradedReason = null;
+    }
+
+    public string? DegradedReason
+    {
+        get { lock (_lock) return _degradedReason; }
+    }
+}
+
+/// <summary>Degraded while batches wait for a retry (lake unreachable, commit failing): the service keeps running.</summary>
+public sealed class EventsIngestionHealthCheck(IngestionState state) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(state.DegradedReason is { } reason
+            ? HealthCheckResult.Degraded("Event batches are waiting for a retry: " + reason)
+            : HealthCheckResult.Healthy("Event batches are flowing."));
+}
