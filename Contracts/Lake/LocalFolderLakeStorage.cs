@@ -63,7 +63,15 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
             var key = Path.GetRelativePath(_root, file).Replace(Path.DirectorySeparatorChar, '/');
             if (!key.StartsWith(prefix, StringComparison.Ordinal)) continue;
             var info = new FileInfo(file);
-            result.Add(new LakeObject(key, info.Length, info.LastWriteTimeUtc));
+            try
+            {
+                result.Add(new LakeObject(key, info.Length, info.LastWriteTimeUtc));
+            }
+            catch (FileNotFoundException)
+            {
+                // Deleted between the folder listing and the stat (compaction clean-up, a replaced
+                // partition): it is simply not there any more, as S3's listing would say.
+            }
         }
         result.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         return Task.FromResult<IReadOnlyList<LakeObject>>(result);
