@@ -415,7 +415,11 @@ public sealed partial class EventsIngestionService(
         try
         {
             var committed = consumer.Committed(waiting, TimeSpan.FromSeconds(10));
-            RemoveUncommittedFilesAsync(committed, CancellationToken.None).GetAwaiter().GetResult();
+            // A partition without a committed offset is replayed from the log's start, which retention may
+            // have moved past 0: only files the replay will write again may go, never ones it cannot.
+            var replayFrom = committed.Select(c => c.Offset.Value >= 0 ? c
+                : new TopicPartitionOffset(c.TopicPartition, consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).Low)).ToList();
+            RemoveUncommittedFilesAsync(replayFrom, CancellationToken.None).GetAwaiter().GetResult();
             foreach (var tpo in committed)
             {
                 consumer.Seek(new TopicPartitionOffset(tpo.TopicPartition, tpo.Offset.Value >= 0 ? tpo.Offset : Offset.Beginning));
@@ -438,10 +442,10 @@ public sealed partial class EventsIngestionService(
         }
     }
 
-    /// <summary>Deletes batch files (events and malformed) at or above the committed offset: a crashed batch's leftovers.</summary>
-    private async Task RemoveUncommittedFilesAsync(IReadOnlyList<TopicPartitionOffset> committed, CancellationToken cancellationToken)
+    /// <summary>Deletes batch files (events and malformed) at or above the offset consumption resumes from: a crashed batch's leftovers.</summary>
+    private async Task RemoveUncommittedFilesAsync(IReadOnlyList<TopicPartitionOffset> resumeFrom, CancellationToken cancellationToken)
     {
-        var from = committed.ToDictionary(c => (c.Topic, c.Partition.Value), c => Math.Max(0, c.Offset.Value));
+        var from = resumeFrom.ToDictionary(c => (c.Topic, c.Partition.Value), c => Math.Max(0, c.Offset.Value));
         var removed = 0;
         foreach (var prefix in new[] { LakeLayout.EventsTable + "/", LakeLayout.EventsMalformed + "/" })
         {

@@ -43,7 +43,9 @@ public static class SummarySource
         $"WHEN t.amount <> t.qty * p.price THEN '{RejectReasons.AmountMismatch}' " +
         "END";
 
-    private const string CategoryExpression = "COALESCE(NULLIF(TRIM(p.category), ''), 'Unknown')";
+    // Grouped under a binary collation: SPEC section 9's rule is ordinal, so 'Sports' and 'sports' are two
+    // categories (the table's default collation would merge them). NULL or empty is 'Unknown', as in Pipeline A.
+    private const string CategoryExpression = "(COALESCE(NULLIF(p.category, ''), 'Unknown') COLLATE utf8mb4_bin)";
 
     /// <summary>
     /// The aggregation and checks for the UTC days in [@from, @to): one row per (day, customer, reason, category)

@@ -44,6 +44,27 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
         Assert.Equal(1507, result.TransactionsAggregated);
     }
 
+    [Fact]
+    public async Task Categories_that_differ_only_in_case_are_different_categories()
+    {
+        // SPEC section 9: the tie rule is ordinal, so category names compare as bytes; MySQL's default
+        // collation would merge 'Sports' and 'sports' into one group.
+        var ct = TestContext.Current.CancellationToken;
+        await using var bed = await BedAsync("local");
+        await bed.ExecuteAsync("INSERT INTO products (product_id, name, category, price) VALUES (901, 'Upper', 'Sports', 10.00), (902, 'Lower', 'sports', 10.00)", ct);
+        var at = Day0.ToDateTime(new TimeOnly(9, 0));
+        await bed.InsertAsync([new Txn(null, 1, 901, 1, 10.00m, at.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)),
+            new Txn(null, 1, 902, 1, 10.00m, at.AddMinutes(1).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)),
+            new Txn(null, 1, 902, 1, 10.00m, at.AddMinutes(2).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture))], ct);
+        var lake = bed.NewLake();
+
+        await bed.Pipeline(lake).RunCycleAsync(ct);
+
+        var root = await bed.ReadableRootAsync(lake, ct);
+        var rows = TestBed.DuckQuery($"SELECT top_category, distinct_products FROM read_parquet('{Glob(root, LakeLayout.SummaryTable)}', hive_partitioning = true) WHERE customer_id = 1");
+        Assert.Equal(new[] { new[] { "sports", "2" } }, rows);
+    }
+
     /// <summary>The expected lake, computed differently: GROUP BY for totals, a correlated subquery for the top category.</summary>
     private static async Task<List<string>> IndependentSummaryAsync(TestBed bed, CancellationToken ct)
     {
