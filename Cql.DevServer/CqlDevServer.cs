@@ -664,8 +664,7 @@ public sealed class CqlDevServer : IAsyncDisposable
 
         public async Task RunAsync(CancellationToken stopping)
         {
-            var buffer = new byte[64 * 1024];
-            int start = 0, end = 0;
+            var frames = new CqlFrameAssembler();
             var output = new CqlFrameWriter(64 * 1024);
             try
             {
@@ -677,32 +676,19 @@ public sealed class CqlDevServer : IAsyncDisposable
                 }
                 while (!stopping.IsCancellationRequested)
                 {
-                    var read = await _stream.ReadAsync(buffer.AsMemory(end), stopping);
+                    var read = await _stream.ReadAsync(frames.FreeSpace(), stopping);
                     if (read == 0) return;
-                    end += read;
-                    while (end - start >= CqlFrame.HeaderLength)
+                    frames.Advance(read);
+                    while (frames.TryPeekHeader(out var header))
                     {
-                        var (version, flags, stream, opcode, length) = CqlFrame.ParseHeader(buffer.AsSpan(start));
+                        var (version, flags, stream, opcode, length) = header;
                         var protocol = (byte)(version & 0x7F);
                         if (length is < 0 or > CqlFrame.MaxBodyLength || protocol < 3 || protocol > server._options.MaxProtocolVersion)
                         {
                             await RejectVersionAsync(protocol, stream, output, server._options.MaxProtocolVersion);
                             return;
                         }
-                        if (end - start < CqlFrame.HeaderLength + length)
-                        {
-                            if (CqlFrame.HeaderLength + length > buffer.Length)
-                            {
-                                var bigger = new byte[CqlFrame.HeaderLength + length];
-                                Buffer.BlockCopy(buffer, start, bigger, 0, end - start);
-                                end -= start;
-                                start = 0;
-                                buffer = bigger;
-                            }
-                            break;
-                        }
-                        var body = buffer.AsSpan(start + CqlFrame.HeaderLength, length).ToArray();
-                        start += CqlFrame.HeaderLength + length;
+                        if (!frames.TryTakeBody(length, out var body)) break;
                         _state.Version = protocol;
                         var frame = new CqlFrame(version, flags, stream, opcode, body);
                         if (server.Faults.Latency > TimeSpan.Zero && opcode is CqlOpcode.Query or CqlOpcode.Execute or CqlOpcode.Batch)
@@ -711,13 +697,6 @@ public sealed class CqlDevServer : IAsyncDisposable
                             continue;
                         }
                         server.Handle(frame, _state, output);
-                    }
-                    if (start == end) start = end = 0;
-                    else if (start > 0)
-                    {
-                        Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                        end -= start;
-                        start = 0;
                     }
                     if (output.Length > 0)
                     {

@@ -292,47 +292,26 @@ internal sealed class CqlConnection : IAsyncDisposable
 
     private async Task ReadLoopAsync()
     {
-        var buffer = new byte[64 * 1024];
-        int start = 0, end = 0;
+        var frames = new CqlFrameAssembler();
         try
         {
             while (true)
             {
-                // Parse every complete frame in the buffer.
-                while (end - start >= CqlFrame.HeaderLength)
+                // Hand out every complete frame in the buffer.
+                while (frames.TryPeekHeader(out var header))
                 {
-                    var (version, flags, stream, opcode, length) = CqlFrame.ParseHeader(buffer.AsSpan(start));
+                    var (version, flags, stream, opcode, length) = header;
                     if (length is < 0 or > CqlFrame.MaxBodyLength)
                         throw new CqlProtocolException($"Invalid frame body length {length} from {Endpoint}.");
-                    if (end - start < CqlFrame.HeaderLength + length)
-                    {
-                        if (CqlFrame.HeaderLength + length > buffer.Length)
-                        {
-                            var bigger = new byte[CqlFrame.HeaderLength + length];
-                            Buffer.BlockCopy(buffer, start, bigger, 0, end - start);
-                            end -= start;
-                            start = 0;
-                            buffer = bigger;
-                        }
-                        break;
-                    }
-                    var body = buffer.AsSpan(start + CqlFrame.HeaderLength, length).ToArray();
-                    start += CqlFrame.HeaderLength + length;
+                    if (!frames.TryTakeBody(length, out var body)) break;
                     if ((version & 0x7F) != ProtocolVersion)
                         throw new CqlConnectionException($"{Endpoint} answered in protocol version {version & 0x7F}, we speak {ProtocolVersion}.", new CqlProtocolVersionMismatch());
                     Dispatch(new CqlFrame(version, flags, stream, opcode, body));
                 }
-                if (start == end) start = end = 0;
-                else if (buffer.Length - end < 4096 && start > 0)
-                {
-                    Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                    end -= start;
-                    start = 0;
-                }
-                var read = await _stream.ReadAsync(buffer.AsMemory(end), _closing.Token).ConfigureAwait(false);
+                var read = await _stream.ReadAsync(frames.FreeSpace(), _closing.Token).ConfigureAwait(false);
                 if (read == 0) throw new CqlConnectionException($"{Endpoint} closed the connection.");
                 Volatile.Write(ref _lastReceived, Environment.TickCount64);
-                end += read;
+                frames.Advance(read);
             }
         }
         catch (Exception ex)
