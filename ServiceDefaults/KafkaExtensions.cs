@@ -50,8 +50,9 @@ public static class KafkaExtensions
             configure?.Invoke(config);
             var producerBuilder = new ProducerBuilder<TKey, TValue>(config);
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Confluent.Kafka.Producer");
-            producerBuilder.SetLogHandler((_, m) => LogLibrdkafka(logger, m));
-            producerBuilder.SetErrorHandler((_, e) => logger.LogWarning("Kafka producer error {Code}: {Reason}", e.Code, e.Reason));
+            var throttle = new KafkaLogThrottle(TimeProvider.System);
+            producerBuilder.SetLogHandler((_, m) => LogLibrdkafka(logger, throttle, m));
+            producerBuilder.SetErrorHandler((_, e) => LogError(logger, throttle, "producer", e));
             if (!settings.DisableMetrics) producerBuilder.SetStatisticsHandler((_, json) => KafkaStatistics.Record(json));
             configureBuilder?.Invoke(sp, producerBuilder);
             return producerBuilder.Build();
@@ -77,8 +78,9 @@ public static class KafkaExtensions
             configure?.Invoke(config);
             var consumerBuilder = new ConsumerBuilder<TKey, TValue>(config);
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Confluent.Kafka.Consumer");
-            consumerBuilder.SetLogHandler((_, m) => LogLibrdkafka(logger, m));
-            consumerBuilder.SetErrorHandler((_, e) => logger.LogWarning("Kafka consumer error {Code}: {Reason}", e.Code, e.Reason));
+            var throttle = new KafkaLogThrottle(TimeProvider.System);
+            consumerBuilder.SetLogHandler((_, m) => LogLibrdkafka(logger, throttle, m));
+            consumerBuilder.SetErrorHandler((_, e) => LogError(logger, throttle, "consumer", e));
             if (!settings.DisableMetrics) consumerBuilder.SetStatisticsHandler((_, json) => KafkaStatistics.Record(json));
             configureBuilder?.Invoke(sp, consumerBuilder);
             return consumerBuilder.Build();
@@ -124,7 +126,7 @@ public static class KafkaExtensions
         }
     }
 
-    private static void LogLibrdkafka(ILogger logger, LogMessage m)
+    private static void LogLibrdkafka(ILogger logger, KafkaLogThrottle throttle, LogMessage m)
     {
         var level = m.Level switch
         {
@@ -133,10 +135,51 @@ public static class KafkaExtensions
             SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
             _ => LogLevel.Debug,
         };
-        logger.Log(level, "librdkafka {Facility}: {Message}", m.Facility, m.Message);
+        // While a broker is down librdkafka reports every reconnect attempt: one line per facility per window.
+        var suppressed = 0;
+        if (level >= LogLevel.Warning && !throttle.ShouldLog("log:" + m.Facility, out suppressed))
+        {
+            return;
+        }
+        logger.Log(level, "librdkafka {Facility}: {Message} ({Suppressed} similar lines suppressed)", m.Facility, m.Message, suppressed);
+    }
+
+    private static void LogError(ILogger logger, KafkaLogThrottle throttle, string client, Error e)
+    {
+        if (!throttle.ShouldLog("error:" + e.Code, out var suppressed)) return;
+        logger.LogWarning("Kafka {Client} error {Code}: {Reason} ({Suppressed} similar errors suppressed)", client, e.Code, e.Reason, suppressed);
     }
 
     private sealed record KafkaHealthCheckMarker(string Name);
+}
+
+/// <summary>
+/// Lets the first report of a kind through and then at most one per <see cref="Window"/>, counting the
+/// ones it held back, so a broker outage gives a steady trickle of log lines instead of a flood.
+/// </summary>
+public sealed class KafkaLogThrottle(TimeProvider time)
+{
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(30);
+    private readonly Dictionary<string, (DateTimeOffset LoggedAt, int Suppressed)> _byKind = [];
+    private readonly Lock _lock = new();
+
+    /// <summary>True when a report of <paramref name="kind"/> should be logged now, with how many were held back since the last one.</summary>
+    public bool ShouldLog(string kind, out int suppressedSinceLast)
+    {
+        var now = time.GetUtcNow();
+        lock (_lock)
+        {
+            if (_byKind.TryGetValue(kind, out var last) && now - last.LoggedAt < Window)
+            {
+                _byKind[kind] = (last.LoggedAt, last.Suppressed + 1);
+                suppressedSinceLast = 0;
+                return false;
+            }
+            suppressedSinceLast = last.Suppressed;
+            _byKind[kind] = (now, 0);
+            return true;
+        }
+    }
 }
 
 /// <summary>Healthy when the cluster answers a metadata request with at least one broker.</summary>

@@ -173,23 +173,14 @@ public static class ProducerCli
     {
         var config = new ProducerConfig { BootstrapServers = bootstrapServers };
         EventSender.Configure(config);
-        // librdkafka reports every reconnect attempt; one line per error code every 30 s is enough to be clear.
-        var lastLogged = new Dictionary<ErrorCode, (DateTime At, int Suppressed)>();
+        // librdkafka reports every reconnect attempt; one line per error code a window is enough to be clear.
+        var throttle = new KafkaLogThrottle(TimeProvider.System);
         return new ProducerBuilder<string, byte[]>(config)
             .SetErrorHandler((_, e) =>
             {
-                lock (lastLogged)
-                {
-                    var now = DateTime.UtcNow;
-                    if (lastLogged.TryGetValue(e.Code, out var last) && now - last.At < TimeSpan.FromSeconds(30))
-                    {
-                        lastLogged[e.Code] = (last.At, last.Suppressed + 1);
-                        return;
-                    }
-                    lastLogged[e.Code] = (now, 0);
-                    logger.LogWarning("Kafka at {Bootstrap} is unreachable or failing: {Code}: {Reason} ({Suppressed} similar reports in the last 30 s)",
-                        bootstrapServers, e.Code, e.Reason, last.Suppressed);
-                }
+                if (!throttle.ShouldLog(e.Code.ToString(), out var suppressed)) return;
+                logger.LogWarning("Kafka at {Bootstrap} is unreachable or failing: {Code}: {Reason} ({Suppressed} similar reports held back since the last line)",
+                    bootstrapServers, e.Code, e.Reason, suppressed);
             })
             // librdkafka's own log repeats what the error handler reports: keep it at Debug.
             .SetLogHandler((_, m) => logger.LogDebug("librdkafka {Level} {Facility}: {Message}", m.Level, m.Facility, m.Message))
