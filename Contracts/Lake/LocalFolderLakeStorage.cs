@@ -1,6 +1,11 @@
+using System.Runtime.InteropServices;
+
 namespace CustomerData.Contracts.Lake;
 
-/// <summary>A lake in a local folder. Publishing writes a hidden temp file beside the target, flushes it to disk and renames it over the target.</summary>
+/// <summary>
+/// A lake in a local folder. Publishing writes a hidden temp file beside the target, flushes it to disk,
+/// renames it over the target and flushes the folder, so the rename itself survives a power loss.
+/// </summary>
 public sealed class LocalFolderLakeStorage : ILakeStorage
 {
     private const string TempSuffix = ".tmp";
@@ -34,6 +39,49 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
             File.Delete(temp);
             throw;
         }
+        // Callers commit offsets right after publishing: the new directory entry must be on disk by then.
+        FlushFolder(Path.GetDirectoryName(target)!);
+    }
+
+    private const int EINVAL = 22;
+
+    private static void FlushFolder(string folder)
+    {
+        if (OperatingSystem.IsWindows()) return; // NTFS journals the rename itself
+        int fd;
+        try
+        {
+            fd = Posix.Open(folder, 0 /* O_RDONLY */);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return; // no POSIX libc to ask: the rename is as durable as the platform makes it
+        }
+        if (fd < 0) throw new IOException($"Could not open lake folder {folder} to flush it (errno {Marshal.GetLastPInvokeError()}).");
+        try
+        {
+            // EINVAL: the file system cannot sync folders (some FUSE mounts); nothing more can be done there.
+            if (Posix.Fsync(fd) != 0 && Marshal.GetLastPInvokeError() is var errno && errno != EINVAL)
+            {
+                throw new IOException($"Could not flush lake folder {folder} to disk (errno {errno}).");
+            }
+        }
+        finally
+        {
+            Posix.Close(fd);
+        }
+    }
+
+    private static class Posix
+    {
+        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+        public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+        public static extern int Fsync(int fd);
+
+        [DllImport("libc", EntryPoint = "close")]
+        public static extern int Close(int fd);
     }
 
     public async Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default)
