@@ -1,25 +1,10 @@
 using CustomerData.Contracts.Lake;
 using CustomerData.TestServers;
 
-[assembly: AssemblyFixture(typeof(CustomerData.Pipelines.Events.Tests.KafkaFixture))]
-[assembly: AssemblyFixture(typeof(CustomerData.Pipelines.Events.Tests.S3rverFixture))]
+[assembly: AssemblyFixture(typeof(CustomerData.TestServers.Fixtures.KafkaFixture))]
+[assembly: AssemblyFixture(typeof(CustomerData.TestServers.Fixtures.S3rverFixture))]
 
 namespace CustomerData.Pipelines.Events.Tests;
-
-/// <summary>One librdkafka mock cluster for the whole test assembly; each test uses topics and groups of its own.</summary>
-public sealed class KafkaFixture : IDisposable
-{
-    public KafkaMockCluster Cluster { get; } = KafkaMockCluster.Start();
-
-    public void Dispose() => Cluster.Dispose();
-}
-
-public sealed class S3rverFixture : IAsyncLifetime
-{
-    public S3rverServer Server { get; private set; } = null!;
-    public async ValueTask InitializeAsync() => Server = await S3rverServer.StartAsync();
-    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
-}
 
 /// <summary>A lake folder of one test, deleted afterwards.</summary>
 public sealed class TempLake : IDisposable
