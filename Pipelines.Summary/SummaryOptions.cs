@@ -30,7 +30,13 @@ public sealed class SummaryOptions
     /// <summary>Attempts of a <c>--once</c> or <c>--rebuild</c> run before it gives up (exit code 1).</summary>
     public int MaxAttempts { get; set; } = 5;
 
-    /// <summary>Partitions written to the lake at once.</summary>
+    /// <summary>
+    /// Range queries run at once over separate connections when many days are recomputed (a rebuild): MySQL runs
+    /// one query on one core, so 2 lets it use two. 1 = one query at a time.
+    /// </summary>
+    public int QueryParallelism { get; set; } = 2;
+
+    /// <summary>Partitions encoded and read back at once.</summary>
     public int WriteParallelism { get; set; } = 4;
 
     /// <summary>Parquet compression: Snappy, Zstd, Gzip, Brotli, Lz4Raw or None.</summary>

@@ -37,6 +37,13 @@ public sealed class SummaryPipeline(
     /// <summary>Undated rejects are filed by txn_id block, so rewriting one is deterministic.</summary>
     public const long UndatedBlockSize = 100_000;
 
+    /// <summary>A chunk of days published together closes at this many days or summary rows (memory bound).</summary>
+    internal const int MaxDaysPerPublish = 256;
+    internal const int MaxRowsPerPublish = 1_000_000;
+
+    /// <summary>A run is cut into query lanes only when each lane gets at least this many days.</summary>
+    internal const int MinDaysPerLane = 60;
+
     private readonly SummaryOptions _options = options.Value;
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private readonly TxnOffsetStore _offsets = new(OffsetTable.Summary, options.Value.OffsetSource);
@@ -142,55 +149,85 @@ public sealed class SummaryPipeline(
         }
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var channel = Channel.CreateBounded<DayWork>(new BoundedChannelOptions(64) { SingleWriter = true });
+        var channel = Channel.CreateBounded<DayWork>(new BoundedChannelOptions(2 * MaxDaysPerPublish) { SingleReader = true });
+        var done = 0;
+
+        // Each lane aggregates its ranges over its own connection (the first lane over the cycle's): MySQL runs one
+        // query per core instead of one in all, and the writer below takes days in any order.
+        async Task AggregateLaneAsync(IReadOnlyList<(DateOnly First, DateOnly Last)> ranges, bool ownConnection)
+        {
+            var laneConnection = ownConnection ? await SummarySource.OpenAsync(dataSource, cts.Token) : connection;
+            MySqlConnection? details = null;
+            try
+            {
+                foreach (var range in ranges)
+                {
+                    await foreach (var a in SummarySource.AggregateRangeAsync(laneConnection, range.First, range.Last, cts.Token))
+                    {
+                        var rejects = new List<RejectedTxn>();
+                        if (a.RejectedCount > 0)
+                        {
+                            // The range reader holds the lane's connection; the day's rejected rows come over a second one.
+                            details ??= await SummarySource.OpenAsync(dataSource, cts.Token);
+                            rejects = await SummarySource.RejectedOnDayAsync(details, a.Day, cts.Token);
+                        }
+                        Interlocked.Add(ref rows, a.Summaries.Sum(s => s.TxnCount) + rejects.Count);
+                        await channel.Writer.WriteAsync(new DayWork(a.Day, a.Summaries, rejects), cts.Token);
+                        var doneNow = Interlocked.Increment(ref done);
+                        if (doneNow % 100 == 0 || doneNow == totalDays) progress?.Report(new RebuildProgress(doneNow, totalDays, Interlocked.Read(ref rows), clock.Elapsed));
+                    }
+                }
+            }
+            finally
+            {
+                if (details is not null) await details.DisposeAsync();
+                if (ownConnection) await laneConnection.DisposeAsync();
+            }
+        }
+
+        var lanes = QueryLanes(plan.Runs, _options.QueryParallelism);
         var producer = Task.Run(async () =>
         {
             try
             {
-                var done = 0;
-                MySqlConnection? details = null;
-                try
-                {
-                    foreach (var run in plan.Runs)
-                    {
-                        await foreach (var a in SummarySource.AggregateRangeAsync(connection, run.First, run.Last, cts.Token))
-                        {
-                            var rejects = new List<RejectedTxn>();
-                            if (a.RejectedCount > 0)
-                            {
-                                // The range reader holds the main connection; the day's rejected rows come over a second one.
-                                details ??= await SummarySource.OpenAsync(dataSource, cts.Token);
-                                rejects = await SummarySource.RejectedOnDayAsync(details, a.Day, cts.Token);
-                            }
-                            Interlocked.Add(ref rows, a.Summaries.Sum(s => s.TxnCount) + rejects.Count);
-                            await channel.Writer.WriteAsync(new DayWork(a.Day, a.Summaries, rejects), cts.Token);
-                            if (++done % 100 == 0 || done == totalDays) progress?.Report(new RebuildProgress(done, totalDays, Interlocked.Read(ref rows), clock.Elapsed));
-                        }
-                    }
-                }
-                finally
-                {
-                    if (details is not null) await details.DisposeAsync();
-                }
+                await Task.WhenAll(lanes.Select((ranges, i) => AggregateLaneAsync(ranges, ownConnection: i > 0)));
                 channel.Writer.Complete();
             }
             catch (Exception ex)
             {
+                await cts.CancelAsync(); // a failed lane stops the others
                 channel.Writer.Complete(ex);
             }
         }, CancellationToken.None);
 
         try
         {
-            await Parallel.ForEachAsync(channel.Reader.ReadAllAsync(cts.Token),
-                new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.WriteParallelism), CancellationToken = cts.Token },
-                async (work, ct) =>
+            // Days are published in chunks, so the local lake flushes the disk twice per chunk rather than twice per
+            // file; the query keeps streaming into the channel while a chunk is written.
+            var chunk = new List<DayWork>(MaxDaysPerPublish);
+            while (await channel.Reader.WaitToReadAsync(cts.Token))
+            {
+                var summaryRows = chunk.Sum(w => w.Summaries.Count);
+                while (chunk.Count < MaxDaysPerPublish && summaryRows < MaxRowsPerPublish && channel.Reader.TryRead(out var work))
                 {
-                    var (rewrote, deleted) = await WriteDayAsync(work, existing, written, ct);
-                    if (rewrote) Interlocked.Increment(ref daysRewritten);
-                    if (deleted) Interlocked.Increment(ref daysDeleted);
-                    Tally(work.Rejects);
-                });
+                    chunk.Add(work);
+                    summaryRows += work.Summaries.Count;
+                }
+                // Wait for a fuller chunk unless the query is done (Completion) or the chunk is full.
+                if (chunk.Count < MaxDaysPerPublish && summaryRows < MaxRowsPerPublish && !channel.Reader.Completion.IsCompleted) continue;
+                var (rewrote, deleted) = await WriteDaysAsync(chunk, existing, written, cts.Token);
+                daysRewritten += rewrote;
+                daysDeleted += deleted;
+                foreach (var work in chunk) Tally(work.Rejects);
+                chunk.Clear();
+            }
+            if (chunk.Count > 0)
+            {
+                var (rewrote, deleted) = await WriteDaysAsync(chunk, existing, written, cts.Token);
+                daysRewritten += rewrote;
+                daysDeleted += deleted;
+                foreach (var work in chunk) Tally(work.Rejects);
+            }
         }
         finally
         {
@@ -274,34 +311,50 @@ public sealed class SummaryPipeline(
     private static string FormatGaps(IEnumerable<TxnIdGap> gaps) =>
         string.Join(", ", gaps.Select(g => g.FirstMissing == g.LastMissing ? g.FirstMissing.ToString(CultureInfo.InvariantCulture) : $"{g.FirstMissing}-{g.LastMissing}"));
 
-    private async Task<(bool Rewrote, bool Deleted)> WriteDayAsync(DayWork work, HashSet<string> existing, ConcurrentDictionary<string, byte> written, CancellationToken cancellationToken)
+    /// <summary>
+    /// Publishes a chunk of days: every day's summary file (and rejects report) encoded, published in one
+    /// <see cref="ILakeStorage.PublishAllAsync"/>, then each read back from the lake and verified; days left
+    /// without valid rows (or rejects) lose their file.
+    /// </summary>
+    private async Task<(long Rewrote, long Deleted)> WriteDaysAsync(List<DayWork> chunk, HashSet<string> existing, ConcurrentDictionary<string, byte> written, CancellationToken cancellationToken)
     {
-        var key = SummaryKey(work.Day);
-        bool rewrote = false, deleted = false;
-        if (work.Summaries.Count > 0)
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _options.WriteParallelism), CancellationToken = cancellationToken };
+        var files = new (LakeWrite Summary, LakeWrite Rejects)[chunk.Count];
+        await Parallel.ForAsync(0, chunk.Count, parallel, async (i, ct) =>
         {
-            var bytes = await SummaryParquet.WriteAsync(work.Summaries, _options.Compression, cancellationToken);
-            await lake.PublishAsync(key, bytes, cancellationToken);
-            var back = await lake.ReadAsync(key, cancellationToken) ?? throw new LakeVerificationException($"{key}: not found right after publishing.");
-            SummaryParquet.Verify(await SummaryParquet.ReadAsync(back, cancellationToken), work.Summaries, key);
-            written[key] = 0;
-            rewrote = true;
-        }
-        else if (existing.Contains(key))
-        {
-            await lake.DeleteAsync(key, cancellationToken); // the day lost all its valid rows
-            deleted = true;
-        }
+            var work = chunk[i];
+            files[i] = (
+                work.Summaries.Count > 0 ? new LakeWrite(SummaryKey(work.Day), await SummaryParquet.WriteAsync(work.Summaries, _options.Compression, ct)) : default,
+                work.Rejects.Count > 0 ? new LakeWrite(RejectsKey(work.Day), await SummaryParquet.WriteRejectsAsync(work.Rejects, _options.Compression, ct)) : default);
+        });
+        await lake.PublishAllAsync([.. files.Select(f => f.Summary).Concat(files.Select(f => f.Rejects)).Where(w => w.Key is not null)], cancellationToken);
 
-        var rejectsKey = RejectsKey(work.Day);
-        if (work.Rejects.Count > 0)
+        await Parallel.ForAsync(0, chunk.Count, parallel, async (i, ct) =>
         {
-            await PublishRejectsAsync(rejectsKey, work.Rejects, cancellationToken);
-            written[rejectsKey] = 0;
-        }
-        else if (existing.Contains(rejectsKey))
+            var (summary, rejects) = files[i];
+            if (summary.Key is not null)
+            {
+                var back = await lake.ReadAsync(summary.Key, ct) ?? throw new LakeVerificationException($"{summary.Key}: not found right after publishing.");
+                SummaryParquet.Verify(await SummaryParquet.ReadAsync(back, ct), chunk[i].Summaries, summary.Key);
+                written[summary.Key] = 0;
+            }
+            if (rejects.Key is not null)
+            {
+                await VerifyRejectsAsync(rejects.Key, chunk[i].Rejects, ct);
+                written[rejects.Key] = 0;
+            }
+        });
+
+        long rewrote = 0, deleted = 0;
+        foreach (var (work, (summary, rejects)) in chunk.Zip(files))
         {
-            await lake.DeleteAsync(rejectsKey, cancellationToken);
+            if (summary.Key is not null) rewrote++;
+            else if (existing.Contains(SummaryKey(work.Day)))
+            {
+                await lake.DeleteAsync(SummaryKey(work.Day), cancellationToken); // the day lost all its valid rows
+                deleted++;
+            }
+            if (rejects.Key is null && existing.Contains(RejectsKey(work.Day))) await lake.DeleteAsync(RejectsKey(work.Day), cancellationToken);
         }
         return (rewrote, deleted);
     }
@@ -310,6 +363,11 @@ public sealed class SummaryPipeline(
     {
         var bytes = await SummaryParquet.WriteRejectsAsync(rejects, _options.Compression, cancellationToken);
         await lake.PublishAsync(key, bytes, cancellationToken);
+        await VerifyRejectsAsync(key, rejects, cancellationToken);
+    }
+
+    private async Task VerifyRejectsAsync(string key, IReadOnlyList<RejectedTxn> rejects, CancellationToken cancellationToken)
+    {
         var back = await lake.ReadAsync(key, cancellationToken) ?? throw new LakeVerificationException($"{key}: not found right after publishing.");
         var ids = await SummaryParquet.ReadRejectIdsAsync(back, cancellationToken);
         if (!ids.SequenceEqual(rejects.Select(r => r.TxnId)))
@@ -341,6 +399,38 @@ public sealed class SummaryPipeline(
         if (value == UndatedPartition) return allUndated;
         if (!DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)) return false;
         return from is null || day >= from.Value;
+    }
+
+    /// <summary>
+    /// Splits the runs over up to <paramref name="parallelism"/> query lanes of about equal days. Only long runs
+    /// (at least <see cref="MinDaysPerLane"/> days a lane) are cut: a short range costs more in a second
+    /// connection and query than it saves. Every day of the runs is in exactly one lane.
+    /// </summary>
+    internal static List<List<(DateOnly First, DateOnly Last)>> QueryLanes(IReadOnlyList<(DateOnly First, DateOnly Last)> runs, int parallelism)
+    {
+        var ranges = new List<(DateOnly First, DateOnly Last)>();
+        foreach (var (first, last) in runs)
+        {
+            var days = last.DayNumber - first.DayNumber + 1;
+            var parts = Math.Clamp(days / MinDaysPerLane, 1, Math.Max(1, parallelism));
+            for (var p = 0; p < parts; p++)
+            {
+                var start = first.AddDays((int)((long)days * p / parts));
+                var end = first.AddDays((int)((long)days * (p + 1) / parts) - 1);
+                ranges.Add((start, end));
+            }
+        }
+        var lanes = Enumerable.Range(0, Math.Max(1, Math.Min(parallelism, ranges.Count))).Select(_ => new List<(DateOnly First, DateOnly Last)>()).ToList();
+        var load = new long[lanes.Count];
+        // Longest first onto the least loaded lane.
+        foreach (var range in ranges.OrderByDescending(r => r.Last.DayNumber - r.First.DayNumber))
+        {
+            var lane = Array.IndexOf(load, load.Min());
+            lanes[lane].Add(range);
+            load[lane] += range.Last.DayNumber - range.First.DayNumber + 1;
+        }
+        foreach (var lane in lanes) lane.Sort((a, b) => a.First.CompareTo(b.First));
+        return lanes;
     }
 
     /// <summary>Consecutive days grouped into runs, so each run is one range query.</summary>

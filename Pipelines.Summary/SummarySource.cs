@@ -108,6 +108,19 @@ public static class SummarySource
         ORDER BY d, customer_id
         """;
 
+    /// <summary>Ranges of at least this many days are aggregated with hash joins where the server offers them (<see cref="WithHashJoins"/>).</summary>
+    public const int HashJoinMinDays = 30;
+
+    /// <summary>
+    /// On MariaDB, runs <paramref name="query"/> with hash joins allowed (<c>SET STATEMENT join_cache_level=4 FOR</c>, this
+    /// statement only): over a long range each row's customer and product checks then probe an in-memory hash of the
+    /// small tables instead of two B-tree lookups, which takes about a quarter off a 1M-row rebuild (benchmark). A short
+    /// range keeps the index lookups, which beat hashing a large customers table for a few thousand rows.
+    /// MySQL has no such switch (it picks its own joins): the query runs unchanged there.
+    /// </summary>
+    public static string WithHashJoins(MySqlConnection connection, string query)
+        => connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase) ? "SET STATEMENT join_cache_level=4 FOR " + query : query;
+
     public static async Task<MySqlConnection> OpenAsync(MySqlDataSource dataSource, CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -219,7 +232,8 @@ public static class SummarySource
     public static async IAsyncEnumerable<DayAggregate> AggregateRangeAsync(
         MySqlConnection connection, DateOnly first, DateOnly last, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var command = new MySqlCommand(RangeQuery, connection) { CommandTimeout = 3600 };
+        var query = last.DayNumber - first.DayNumber + 1 >= HashJoinMinDays ? WithHashJoins(connection, RangeQuery) : RangeQuery;
+        await using var command = new MySqlCommand(query, connection) { CommandTimeout = 3600 };
         command.Parameters.AddWithValue("@from", first.ToDateTime(TimeOnly.MinValue));
         command.Parameters.AddWithValue("@to", last.AddDays(1).ToDateTime(TimeOnly.MinValue));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

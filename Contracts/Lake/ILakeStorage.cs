@@ -3,6 +3,9 @@ namespace CustomerData.Contracts.Lake;
 /// <summary>An object in the lake: its key relative to the root, size and last write.</summary>
 public sealed record LakeObject(string Key, long Size, DateTimeOffset LastModified);
 
+/// <summary>One object to publish: its key relative to the root and its whole content.</summary>
+public readonly record struct LakeWrite(string Key, ReadOnlyMemory<byte> Content);
+
 /// <summary>
 /// The lake, on S3 or in a local folder: one abstraction, two backends.
 /// Keys are relative to the root and use '/'.
@@ -18,6 +21,14 @@ public interface ILakeStorage
     /// rename; S3: one PUT of the final key). Replaces an existing object.
     /// </summary>
     Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Publishes several objects (distinct keys), each atomically for readers as <see cref="PublishAsync"/> does,
+    /// all of them durable when the task completes. Objects may become visible one by one before then. Cheaper than
+    /// one <see cref="PublishAsync"/> per object: the local folder flushes the disk twice per call instead of twice per
+    /// file; S3 sends the PUTs concurrently. On failure some objects may be published and others not, each whole.
+    /// </summary>
+    Task PublishAllAsync(IReadOnlyList<LakeWrite> writes, CancellationToken cancellationToken = default);
 
     /// <summary>The whole object, or null when there is none.</summary>
     Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default);

@@ -86,6 +86,17 @@ public sealed class S3LakeStorage : ILakeStorage, IDisposable
         }, cancellationToken);
     }
 
+    /// <summary>PUTs sent at once by <see cref="PublishAllAsync"/>.</summary>
+    public const int PublishParallelism = 8;
+
+    public async Task PublishAllAsync(IReadOnlyList<LakeWrite> writes, CancellationToken cancellationToken = default)
+    {
+        LakeWrites.EnsureDistinctKeys(writes);
+        // Each PUT is atomic and durable once acknowledged: the batch only needs them all acknowledged.
+        await Parallel.ForEachAsync(writes, new ParallelOptions { MaxDegreeOfParallelism = PublishParallelism, CancellationToken = cancellationToken },
+            async (write, ct) => await PublishAsync(write.Key, write.Content, ct));
+    }
+
     public async Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default)
     {
         try

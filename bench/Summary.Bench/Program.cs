@@ -13,6 +13,7 @@ using MySqlConnector;
 // publish, read-back verification, offset) against the bare MySQL aggregation query on the same data,
 // then incremental cycles after 1,000 new transactions. Generates its own data with LOAD DATA.
 // usage: dotnet run -c Release --project bench/Summary.Bench -- [--transactions 1000000] [--days 2000] [--lake local|s3] [--incremental-runs 3]
+//        [--repeat 2] [--query-parallelism 2] [--write-parallelism 4]
 var transactions = IntArg("--transactions", 1_000_000);
 var days = IntArg("--days", 2_000);
 var lakeKind = StringArg("--lake", "local");
@@ -39,7 +40,7 @@ ILakeStorage lake = s3 is null
     ? new LocalFolderLakeStorage(lakeFolder)
     : new S3LakeStorage(new LakeOptions { Root = $"s3://{s3.Bucket}/bench", ServiceUrl = s3.ServiceUrl, AccessKey = S3rverServer.AccessKey, SecretKey = S3rverServer.SecretKey });
 using var telemetry = new SummaryTelemetry();
-var pipeline = new SummaryPipeline(dataSource, lake, Options.Create(new SummaryOptions()), telemetry, NullLogger<SummaryPipeline>.Instance);
+var pipeline = new SummaryPipeline(dataSource, lake, Options.Create(new SummaryOptions { WriteParallelism = IntArg("--write-parallelism", 4), QueryParallelism = IntArg("--query-parallelism", 2) }), telemetry, NullLogger<SummaryPipeline>.Instance);
 
 // Warm the buffer pool once so neither side pays the first read from disk.
 await BareAggregationAsync(SummarySource.BareAggregationQuery);
@@ -170,7 +171,8 @@ async Task SeedAsync()
 async Task<long> BareAggregationAsync(string query)
 {
     await using var connection = await SummarySource.OpenAsync(dataSource, CancellationToken.None);
-    await using var command = new MySqlCommand(query, connection) { CommandTimeout = 600 };
+    // The same session as the pipeline's rebuild: hash joins on MariaDB (SummarySource.WithHashJoins).
+    await using var command = new MySqlCommand(SummarySource.WithHashJoins(connection, query), connection) { CommandTimeout = 600 };
     command.Parameters.AddWithValue("@from", new DateTime(1970, 1, 2));
     command.Parameters.AddWithValue("@to", new DateTime(2100, 1, 1));
     long rows = 0;

@@ -54,6 +54,38 @@ public sealed class LakeStorageTests(S3rverFixture s3) : IDisposable
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public async Task PublishAll_publishes_every_object_replacing_old_ones_and_refuses_a_key_twice(string backend)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var lake = Create(backend);
+        var table = UniqueTable();
+        var keys = Enumerable.Range(1, 40).Select(d => $"{table}/date=2025-12-{d % 28 + 1:D2}/part-{d:D2}.parquet").ToList();
+        await lake.PublishAsync(keys[0], "old"u8.ToArray(), ct);
+
+        await lake.PublishAllAsync([.. keys.Select(k => new LakeWrite(k, System.Text.Encoding.UTF8.GetBytes("content of " + k)))], ct);
+
+        Assert.Equal(keys.Order(StringComparer.Ordinal), (await lake.ListAsync(table + "/", ct)).Select(o => o.Key));
+        foreach (var key in keys) Assert.Equal("content of " + key, System.Text.Encoding.UTF8.GetString((await lake.ReadAsync(key, ct))!));
+        await Assert.ThrowsAsync<ArgumentException>(() => lake.PublishAllAsync([new LakeWrite(keys[1], "a"u8.ToArray()), new LakeWrite(keys[1], "b"u8.ToArray())], ct));
+        Assert.Equal("content of " + keys[1], System.Text.Encoding.UTF8.GetString((await lake.ReadAsync(keys[1], ct))!));
+        await lake.PublishAllAsync([], ct);
+    }
+
+    [Fact]
+    public async Task Local_PublishAll_leaves_no_temp_file_and_a_failed_batch_removes_its_temp_files()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var lake = Create("local");
+        await lake.PublishAllAsync([new LakeWrite("t/date=2025-12-01/part-0.parquet", "a"u8.ToArray()), new LakeWrite("t/date=2025-12-02/part-0.parquet", "b"u8.ToArray())], ct);
+        Assert.Equal(["part-0.parquet", "part-0.parquet"], Directory.EnumerateFiles(Path.Combine(_folder, "t"), "*", SearchOption.AllDirectories).Select(Path.GetFileName));
+
+        // The second key climbs out of the root: the batch fails after staging the first, which must not stay behind.
+        await Assert.ThrowsAsync<ArgumentException>(() => lake.PublishAllAsync([new LakeWrite("u/date=2025-12-03/part-0.parquet", "c"u8.ToArray()), new LakeWrite("../escape", "d"u8.ToArray())], ct));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_folder, "u"), "*", SearchOption.AllDirectories));
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public async Task List_returns_only_keys_under_the_prefix_in_key_order_with_sizes(string backend)
     {
         var ct = TestContext.Current.CancellationToken;

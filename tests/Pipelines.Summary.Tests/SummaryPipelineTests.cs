@@ -66,17 +66,60 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
     }
 
     /// <summary>The expected lake, computed differently: GROUP BY for totals, a correlated subquery for the top category.</summary>
-    private static async Task<List<string>> IndependentSummaryAsync(TestBed bed, CancellationToken ct)
+    [Fact]
+    public async Task A_long_rebuild_in_two_query_lanes_with_hash_joins_matches_the_independent_computation_and_one_lane()
+    {
+        // 200 days: long enough for two query lanes and for hash joins; bad rows on several days check that the
+        // reject reasons survive the hash joins (NULL-extended rows of the customers and products tables).
+        var ct = TestContext.Current.CancellationToken;
+        await using var bed = await BedAsync("local");
+        await bed.InsertAsync(bed.RandomValid(3000, Day0, 200, seed: 21), ct);
+        var at = Day0.ToDateTime(new TimeOnly(10, 0));
+        await bed.InsertAsync(
+        [
+            new Txn(null, 777, 2, 1, bed.Prices[2], at.AddDays(3).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)),     // unknown_customer
+            new Txn(null, 5, 555, 1, 10m, at.AddDays(99).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)),              // unknown_product
+            new Txn(null, 5, 2, 2, bed.Prices[2], at.AddDays(150).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)),      // amount_mismatch
+        ], ct);
+        await using (var connection = await bed.DataSource.OpenConnectionAsync(ct))
+        {
+            Assert.StartsWith("SET STATEMENT join_cache_level=4 FOR ", SummarySource.WithHashJoins(connection, "SELECT 1"), StringComparison.Ordinal);
+        }
+        Assert.Equal(2, SummaryPipeline.QueryLanes([(Day0, Day0.AddDays(199))], 2).Count);
+        var twoLanes = bed.NewLake();
+        var oneLane = bed.NewLake();
+
+        var result = await bed.Pipeline(twoLanes, configure: o => o.QueryParallelism = 2).RebuildAsync(cancellationToken: ct);
+        await bed.Pipeline(oneLane, configure: o => o.QueryParallelism = 1).RebuildAsync(cancellationToken: ct);
+
+        Assert.Equal(3000, result.TransactionsAggregated - result.Rejected);
+        Assert.Equal(3, result.Rejected);
+        var expected = await IndependentSummaryAsync(bed, ct, validOnly: true);
+        var root = await bed.ReadableRootAsync(twoLanes, ct);
+        var actual = TestBed.DuckQuery(
+            $"SELECT date, customer_id, total_amount, total_items, distinct_products, top_category FROM read_parquet('{Glob(root, LakeLayout.SummaryTable)}', hive_partitioning = true, hive_types_autocast = false) ORDER BY date, customer_id");
+        Assert.Equal(expected, actual.Select(r => string.Join('|', r[0], r[1], double.Parse(r[2], CultureInfo.InvariantCulture).ToString("R", CultureInfo.InvariantCulture), r[3], r[4], r[5])).ToList());
+        var twoLaneObjects = await TestBed.SnapshotAsync(twoLanes, ct);
+        Assert.Equal(3, twoLaneObjects.Keys.Count(k => k.StartsWith(LakeLayout.SummaryRejects + "/", StringComparison.Ordinal)));
+        Assert.Equal(await TestBed.SnapshotAsync(oneLane, ct), twoLaneObjects);
+    }
+
+    private static async Task<List<string>> IndependentSummaryAsync(TestBed bed, CancellationToken ct, bool validOnly = false)
     {
         await using var connection = await bed.DataSource.OpenConnectionAsync(ct);
-        await using var command = new MySqlConnector.MySqlCommand("""
+        // validOnly: the rows every check of SPEC section 5 B accepts (the data sets here have no NULLs or bad timestamps).
+        var where = validOnly
+            ? "WHERE t.customer_id IN (SELECT customer_id FROM customers) AND t.amount = t.qty * (SELECT price FROM products WHERE product_id = t.product_id)"
+            : "";
+        await using var command = new MySqlConnector.MySqlCommand($"""
             SET time_zone = '+00:00';
             SELECT DATE_FORMAT(t.txn_timestamp, '%Y-%m-%d') AS d, t.customer_id, SUM(t.amount), SUM(t.qty), COUNT(DISTINCT t.product_id),
               (SELECT COALESCE(NULLIF(p2.category, ''), 'Unknown') AS c
                  FROM transactions t2 JOIN products p2 ON p2.product_id = t2.product_id
-                WHERE t2.customer_id = t.customer_id AND DATE(t2.txn_timestamp) = DATE(t.txn_timestamp)
+                WHERE t2.customer_id = t.customer_id AND DATE(t2.txn_timestamp) = DATE(t.txn_timestamp){(validOnly ? " AND t2.amount = t2.qty * p2.price" : "")}
                 GROUP BY c ORDER BY COUNT(*) DESC, CAST(c AS BINARY) LIMIT 1)
             FROM transactions t
+            {where}
             GROUP BY d, t.customer_id
             ORDER BY d, t.customer_id
             """, connection);
