@@ -19,7 +19,13 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
 
     public string RootUri => _root;
 
-    public async Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    public Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        WriteAsync(key, content, overwrite: true, cancellationToken);
+
+    public Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        WriteAsync(key, content, overwrite: false, cancellationToken);
+
+    private async Task<bool> WriteAsync(string key, ReadOnlyMemory<byte> content, bool overwrite, CancellationToken cancellationToken)
     {
         var target = PathOf(key);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -32,7 +38,13 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
                 await stream.WriteAsync(content, cancellationToken);
                 stream.Flush(flushToDisk: true);
             }
-            File.Move(temp, target, overwrite: true);
+            // Without overwrite the rename fails when the target exists (link + unlink on Unix): create-only, atomically.
+            File.Move(temp, target, overwrite);
+        }
+        catch (IOException) when (!overwrite && File.Exists(target))
+        {
+            File.Delete(temp);
+            return false;
         }
         catch
         {
@@ -41,6 +53,7 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
         }
         // Callers commit offsets right after publishing: the new directory entry must be on disk by then.
         FlushFolder(Path.GetDirectoryName(target)!);
+        return true;
     }
 
     private const int EINVAL = 22;
