@@ -36,12 +36,15 @@ public sealed class EventsConsumerFactory(IConfiguration configuration, IOptions
 
     public IConsumer<byte[]?, byte[]?> Create(
         Func<IConsumer<byte[]?, byte[]?>, List<TopicPartition>, IEnumerable<TopicPartitionOffset>> onAssigned,
-        Action<IConsumer<byte[]?, byte[]?>, List<TopicPartitionOffset>> onRevoked) =>
+        Action<IConsumer<byte[]?, byte[]?>, List<TopicPartitionOffset>> onRevoked,
+        Action<IConsumer<byte[]?, byte[]?>, List<TopicPartitionOffset>> onLost) =>
         new ConsumerBuilder<byte[]?, byte[]?>(Config())
             .SetKeyDeserializer(Deserializers.ByteArray)
             .SetValueDeserializer(Deserializers.ByteArray)
             .SetPartitionsAssignedHandler(onAssigned)
             .SetPartitionsRevokedHandler(onRevoked)
+            // Lost (session timed out, max.poll.interval.ms passed): another member may own them already.
+            .SetPartitionsLostHandler(onLost)
             .SetErrorHandler((_, e) => _logger.LogWarning("Kafka consumer error {Code}: {Reason}", e.Code, e.Reason))
             .SetStatisticsHandler((_, json) => KafkaStatistics.Record(json))
             .Build();

@@ -35,6 +35,22 @@ public sealed class EventsOptions
     /// <summary>Base64 samples of malformed messages logged per batch.</summary>
     public int MalformedSamplesPerBatch { get; set; } = 5;
 
+    /// <summary>
+    /// Longest the consume loop waits for lake writes (and the clean-up on assignment) before it polls again.
+    /// Null: a fifth of the consumer's <c>max.poll.interval.ms</c> (60 s with librdkafka's default 300 s); at most
+    /// half of it. A write still running then counts as failed (retried, nothing committed), so a hanging lake
+    /// never gets this member evicted from the group while it holds a batch.
+    /// </summary>
+    public TimeSpan? WriteWaitTimeout { get; set; }
+
+    /// <summary>The wait bound actually used: <see cref="WriteWaitTimeout"/> or the derived one, well under <paramref name="maxPollIntervalMs"/>.</summary>
+    public TimeSpan EffectiveWriteWait(int? maxPollIntervalMs)
+    {
+        var maxPoll = TimeSpan.FromMilliseconds(maxPollIntervalMs ?? 300_000);
+        var wait = WriteWaitTimeout ?? maxPoll / 5;
+        return wait > maxPoll / 2 ? maxPoll / 2 : wait <= TimeSpan.Zero ? maxPoll / 5 : wait;
+    }
+
     public TimeSpan RetryInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
