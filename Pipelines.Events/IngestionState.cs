@@ -9,7 +9,12 @@ public sealed class IngestionState
     private string? _degradedReason;
 
     /// <summary>True while this instance owns the topic's partition 0: that instance is the one compactor.</summary>
-    public bool IsCompactionLeader { get; set; }
+    public bool IsCompactionLeader
+    {
+        get => Volatile.Read(ref _isCompactionLeader);
+        set => Volatile.Write(ref _isCompactionLeader, value);
+    }
+    private bool _isCompactionLeader;
 
     /// <summary>Batches written and committed since start (tests and the benchmark watch it).</summary>
     public long CommittedBatches => Interlocked.Read(ref _committedBatches);
