@@ -20,6 +20,7 @@ public sealed partial class EventsIngestionService(
     IOptions<EventsOptions> options,
     IngestionState state,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<EventsIngestionService> logger) : BackgroundService
 {
     private readonly EventsOptions _options = options.Value;
@@ -43,6 +44,7 @@ public sealed partial class EventsIngestionService(
     {
         // Every wait of this loop is bounded well under max.poll.interval.ms: past it the group evicts us.
         _writeWait = _options.EffectiveWriteWait(consumerFactory.Config().MaxPollIntervalMs);
+        if (!ClaimLake(stoppingToken)) return;
         using var consumer = consumerFactory.Create(
             (c, partitions) => OnAssigned(c, partitions),
             (c, partitions) => OnRevoked(c, partitions),
@@ -101,6 +103,53 @@ public sealed partial class EventsIngestionService(
         {
             consumer.Close();
         }
+    }
+
+    /// <summary>
+    /// Makes sure the lake belongs to this consumer group (see <see cref="LakeIdentity"/>). Another group's lake:
+    /// refuse to run (health Unhealthy, the host stops) unless <see cref="EventsOptions.AdoptLake"/>, which first
+    /// copies the old group's committed offsets to this group and then records this group as the owner.
+    /// </summary>
+    private bool ClaimLake(CancellationToken stoppingToken)
+    {
+        var ours = new LakeIdentity(_options.GroupId, _options.Topic, DateTime.UtcNow);
+        for (var attempt = 0; !stoppingToken.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                var owner = LakeIdentity.ReadOrClaimAsync(lake, ours, stoppingToken).WaitAsync(_writeWait, stoppingToken).GetAwaiter().GetResult();
+                if (owner.GroupId == _options.GroupId)
+                {
+                    if (attempt > 0) state.Recover();
+                    return true;
+                }
+                if (!_options.AdoptLake || _options.Topic.StartsWith('^'))
+                {
+                    state.Fail($"the events lake {lake.RootUri} belongs to consumer group '{owner.GroupId}' ({LakeIdentity.Key}), not '{_options.GroupId}'; "
+                        + $"this group would replay the topic and store events a second time. Set Events:GroupId back to '{owner.GroupId}', "
+                        + "or Events:AdoptLake=true (plain topic only) to go on where that group stopped, after stopping its instances.");
+                    LogLakeOwnedByAnotherGroup(lake.RootUri, owner.GroupId, _options.GroupId);
+                    lifetime.StopApplication();
+                    return false;
+                }
+                var copied = consumerFactory.CopyCommittedOffsets(owner.GroupId, _options.Topic, TimeSpan.FromSeconds(10));
+                lake.PublishAsync(LakeIdentity.Key, (ours with { AdoptedFrom = owner.GroupId }).ToJson(), stoppingToken).WaitAsync(_writeWait, stoppingToken).GetAwaiter().GetResult();
+                LogLakeAdopted(lake.RootUri, owner.GroupId, _options.GroupId, string.Join(", ", copied.Select(c => $"{c.Partition.Value}@{c.Offset.Value}")));
+                if (attempt > 0) state.Recover();
+                return true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                state.Degrade("checking the lake's owning group failed: " + ex.Message);
+                LogLakeIdentityFailed(ex);
+                stoppingToken.WaitHandle.WaitOne(TimeSpan.FromTicks(Math.Min(_options.RetryMaxDelay.Ticks, _options.RetryInitialDelay.Ticks << Math.Min(attempt, 20))));
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+        return false;
     }
 
     private void Accept(IConsumer<byte[]?, byte[]?> consumer, ConsumeResult<byte[]?, byte[]?> result)
@@ -638,6 +687,15 @@ public sealed partial class EventsIngestionService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not delete {Key} of an abandoned batch; the partition's next clean-up on assignment removes it")]
     private partial void LogAbandonedDeleteFailed(Exception ex, string key);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The events lake {LakeRoot} belongs to consumer group {OwnerGroupId}, not {GroupId}: refusing to run (a new group would store the topic a second time). Set Events:GroupId back, or Events:AdoptLake=true to take the lake over")]
+    private partial void LogLakeOwnedByAnotherGroup(string lakeRoot, string ownerGroupId, string groupId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Adopted the events lake {LakeRoot} from consumer group {OldGroupId}: group {GroupId} goes on from its committed offsets {Offsets}")]
+    private partial void LogLakeAdopted(string lakeRoot, string oldGroupId, string groupId, string offsets);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Checking the events lake's owning group failed; retrying")]
+    private partial void LogLakeIdentityFailed(Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Removed {Files} file(s) a crashed batch left above the committed offset")]
     private partial void LogRemovedUncommitted(int files);

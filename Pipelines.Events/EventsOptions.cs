@@ -12,6 +12,13 @@ public sealed class EventsOptions
     /// <summary>Consumer group; its committed offsets are the pipeline's progress, so it is the lake's identity.</summary>
     public string GroupId { get; set; } = "pipelines-events";
 
+    /// <summary>
+    /// Lets this group take over a lake another group wrote (its id is in <c>events/_lake_identity.json</c>): the old
+    /// group's committed offsets are copied to this group first, so it goes on where the old one stopped instead
+    /// of replaying the topic. Stop the old group's instances first. Without it a different group refuses to start.
+    /// </summary>
+    public bool AdoptLake { get; set; }
+
     /// <summary>A partition's batch closes at this many records.</summary>
     public int MaxBatchRecords { get; set; } = 100_000;
 
