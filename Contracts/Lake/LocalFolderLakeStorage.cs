@@ -38,13 +38,15 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
                 await stream.WriteAsync(content, cancellationToken);
                 stream.Flush(flushToDisk: true);
             }
-            // Without overwrite the rename fails when the target exists (link + unlink on Unix): create-only, atomically.
-            File.Move(temp, target, overwrite);
-        }
-        catch (IOException) when (!overwrite && File.Exists(target))
-        {
-            File.Delete(temp);
-            return false;
+            if (overwrite)
+            {
+                File.Move(temp, target, overwrite: true);
+            }
+            else if (!MoveIfAbsent(temp, target))
+            {
+                File.Delete(temp);
+                return false;
+            }
         }
         catch
         {
@@ -57,6 +59,49 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
     }
 
     private const int EINVAL = 22;
+    private const int EEXIST = 17;
+
+    /// <summary>
+    /// Create-only publish of the finished temp file. rename(2) replaces an existing target and .NET's
+    /// File.Move(overwrite: false) checks first and renames then (two writers can both win), so on Unix this
+    /// uses link(2), which fails with EEXIST atomically, and then drops the temp name.
+    /// </summary>
+    private static bool MoveIfAbsent(string temp, string target)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            int result;
+            try
+            {
+                result = Posix.Link(temp, target);
+            }
+            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+            {
+                result = int.MinValue; // no POSIX libc: fall back to File.Move below
+            }
+            if (result == 0)
+            {
+                File.Delete(temp);
+                return true;
+            }
+            if (result != int.MinValue)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == EEXIST) return false;
+                throw new IOException($"Could not publish {target} (link errno {errno}).");
+            }
+        }
+        // Windows: MoveFileEx without MOVEFILE_REPLACE_EXISTING fails atomically when the target exists.
+        try
+        {
+            File.Move(temp, target, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            return false;
+        }
+    }
 
     private static void FlushFolder(string folder)
     {
@@ -89,6 +134,9 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
     {
         [DllImport("libc", EntryPoint = "open", SetLastError = true)]
         public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+        [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+        public static extern int Link([MarshalAs(UnmanagedType.LPUTF8Str)] string existing, [MarshalAs(UnmanagedType.LPUTF8Str)] string created);
 
         [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
         public static extern int Fsync(int fd);
