@@ -538,6 +538,7 @@ public sealed partial class EventsIngestionService(
         foreach (var batch in batches) batch.Fence.Cancel();
         var writes = batches.Where(b => b.Write is { IsCompleted: false }).Select(b => (Task)b.Write!).ToArray();
         if (writes.Length > 0) ((IAsyncResult)Task.WhenAll(writes).ContinueWith(_ => { }, TaskScheduler.Default)).AsyncWaitHandle.WaitOne(Min(_writeWait, deadline - DateTime.UtcNow));
+        var deletes = new List<Task>();
         foreach (var batch in batches)
         {
             if (batch.Write is { IsCompleted: false } running)
@@ -547,9 +548,10 @@ public sealed partial class EventsIngestionService(
                 running.ContinueWith(_ => DeleteOwnFilesAsync(batch), TaskScheduler.Default);
                 continue;
             }
-            var delete = DeleteOwnFilesAsync(batch);
-            if (!((IAsyncResult)delete).AsyncWaitHandle.WaitOne(_writeWait)) LogAbandonedWriteStillRunning(batch.TopicPartition.Topic, batch.TopicPartition.Partition.Value, batch.FirstOffset);
+            deletes.Add(DeleteOwnFilesAsync(batch));
         }
+        // One bound for all the deletes (they never throw): the caller may be a rebalance callback.
+        if (deletes.Count > 0 && !((IAsyncResult)Task.WhenAll(deletes)).AsyncWaitHandle.WaitOne(_writeWait)) LogAbandonedDeletesSlow(deletes.Count);
     }
 
     private async Task DeleteOwnFilesAsync(PartitionBatch batch)
@@ -684,6 +686,9 @@ public sealed partial class EventsIngestionService(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Abandoned batch {Topic}/{Partition}@{FirstOffset}: its write is still running past the bound; its files are deleted when it stops")]
     private partial void LogAbandonedWriteStillRunning(string topic, int partition, long firstOffset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting the files of {Batches} abandoned batch(es) takes longer than the bound; it goes on in the background")]
+    private partial void LogAbandonedDeletesSlow(int batches);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not delete {Key} of an abandoned batch; the partition's next clean-up on assignment removes it")]
     private partial void LogAbandonedDeleteFailed(Exception ex, string key);
