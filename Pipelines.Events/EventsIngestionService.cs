@@ -491,8 +491,15 @@ public sealed partial class EventsIngestionService(
         var abandoned = TakeBatches(lost.Contains);
         LogLost(string.Join(", ", partitions.Select(p => p.Partition.Value)), abandoned.Count);
         Abandon(abandoned, Deadline());
-        consumer.Resume(lost);
         Forget(lost);
+        try
+        {
+            consumer.Resume(lost); // the pause flag would outlive the assignment
+        }
+        catch (KafkaException ex)
+        {
+            LogConsumeError(ex, ex.Error.Code, ex.Error.Reason); // an exception here would escape Consume
+        }
     }
 
     /// <summary>Drops the bookkeeping of partitions this member no longer holds: their open batches are dropped (the next owner replays them).</summary>
