@@ -289,6 +289,9 @@ public sealed partial class EventsIngestionService(
 
     private DateTime Deadline() => DateTime.UtcNow + _writeWait;
 
+    /// <summary>Bound of a Kafka request from the consume thread (committed offsets, watermarks).</summary>
+    private TimeSpan KafkaWait => Min(TimeSpan.FromSeconds(10), _writeWait);
+
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? (a < TimeSpan.Zero ? TimeSpan.Zero : a) : (b < TimeSpan.Zero ? TimeSpan.Zero : b);
 
     private bool Commit(IConsumer<byte[]?, byte[]?> consumer, PartitionBatch batch, Task<int> write, DateTimeOffset startedAt, long started)
@@ -435,7 +438,7 @@ public sealed partial class EventsIngestionService(
         List<TopicPartitionOffset> committed;
         try
         {
-            committed = consumer.Committed(partitions, TimeSpan.FromSeconds(10));
+            committed = consumer.Committed(partitions, KafkaWait);
         }
         catch (KafkaException ex)
         {
@@ -590,11 +593,11 @@ public sealed partial class EventsIngestionService(
         if (time.GetUtcNow().UtcDateTime < _nextRetryUtc) return;
         try
         {
-            var committed = consumer.Committed(waiting, TimeSpan.FromSeconds(10));
+            var committed = consumer.Committed(waiting, KafkaWait);
             // A partition without a committed offset is replayed from the log's start, which retention may
             // have moved past 0: only files the replay will write again may go, never ones it cannot.
             var replayFrom = committed.Select(c => c.Offset.Value >= 0 ? c
-                : new TopicPartitionOffset(c.TopicPartition, consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).Low)).ToList();
+                : new TopicPartitionOffset(c.TopicPartition, consumer.QueryWatermarkOffsets(c.TopicPartition, KafkaWait).Low)).ToList();
             RunBounded(ct => RemoveUncommittedFilesAsync(replayFrom, ct));
             foreach (var tpo in committed)
             {

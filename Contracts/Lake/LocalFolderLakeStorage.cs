@@ -38,6 +38,8 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
                 await stream.WriteAsync(content, cancellationToken);
                 stream.Flush(flushToDisk: true);
             }
+            // A publish cancelled while it wrote never becomes visible (writers fence stale publishes this way).
+            cancellationToken.ThrowIfCancellationRequested();
             if (overwrite)
             {
                 File.Move(temp, target, overwrite: true);

@@ -55,6 +55,18 @@ public sealed class ZombieWriteTests(KafkaFixture kafka)
         await Lake.AssertExactlyOnceAsync(new LocalFolderLakeStorage(lakeFolder.Root), sent);
     }
 
+    [Theory]
+    [InlineData(null, null, 60)]       // librdkafka's default max.poll.interval.ms (300 s): a fifth
+    [InlineData(null, 10_000, 2)]
+    [InlineData(4.0, 10_000, 4)]       // configured, under half
+    [InlineData(30.0, 10_000, 5)]      // configured too long: capped at half
+    public void TheWriteWaitIsDerivedFromMaxPollIntervalAndStaysWellUnderIt(double? configuredSeconds, int? maxPollIntervalMs, double expectedSeconds)
+    {
+        var options = new EventsOptions { WriteWaitTimeout = configuredSeconds is { } c ? TimeSpan.FromSeconds(c) : null };
+
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), options.EffectiveWriteWait(maxPollIntervalMs));
+    }
+
     private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout, string what)
     {
         var deadline = DateTime.UtcNow + timeout;
