@@ -32,6 +32,10 @@ public static class EventFileNames
     public static string CompactedFile(long generation, int index) =>
         string.Create(CultureInfo.InvariantCulture, $"{CompactedPrefix}{generation:D8}-{index:D4}{ParquetSuffix}");
 
+    /// <summary>An output of one compaction attempt: the attempt token keeps two compactors of the same generation from overwriting each other's files.</summary>
+    public static string CompactedFile(long generation, string attempt, int index) =>
+        string.Create(CultureInfo.InvariantCulture, $"{CompactedPrefix}{generation:D8}-{attempt}-{index:D4}{ParquetSuffix}");
+
     public static string ManifestFile(long generation) =>
         string.Create(CultureInfo.InvariantCulture, $"{ManifestPrefix}{generation:D8}{ManifestSuffix}");
 

@@ -27,7 +27,7 @@ public sealed partial class EventsCompactionService(
             if (!state.IsCompactionLeader) continue;
             try
             {
-                await compactor.RunPassAsync(batches => CommittedOffsets(offsets, batches), stoppingToken);
+                await compactor.RunPassAsync(batches => CommittedOffsets(offsets, batches), stoppingToken, () => state.IsCompactionLeader);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

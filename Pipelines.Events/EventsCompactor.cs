@@ -14,8 +14,10 @@ public sealed record CompactionResult(DateOnly Day, long Generation, int InputFi
 /// Readers follow the day's manifest (<see cref="CompactionManifest"/>): outputs are written first under new
 /// names nobody reads, then one manifest write switches readers over, and the replaced files are deleted only
 /// after a grace period. Only batch files whose offsets are committed are taken, so a replay can never bring
-/// back an event that a compacted file already holds. One compactor runs at a time (the instance that owns
-/// the topic's partition 0).
+/// back an event that a compacted file already holds. One compactor should run at a time (the instance that owns
+/// the topic's partition 0); when two overlap after a rebalance, each writes its outputs under names of its own
+/// and the manifest is created only if its generation does not exist yet, so exactly one of them switches the
+/// readers and the other deletes its outputs.
 /// </summary>
 public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, TimeProvider time, ILogger<EventsCompactor> logger)
 {
@@ -23,7 +25,9 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
     private CompactionOptions Settings => options.Compaction;
 
     /// <summary>Looks at every recent day: compacts the ones that need it, deletes replaced files past their grace.</summary>
-    public async Task<IReadOnlyList<CompactionResult>> RunPassAsync(Func<IReadOnlyCollection<BatchFileName>, IReadOnlyDictionary<(string Topic, int Partition), long>> committedOffsets, CancellationToken cancellationToken)
+    /// <param name="isLeader">Asked again right before each manifest switch (null: always leader).</param>
+    public async Task<IReadOnlyList<CompactionResult>> RunPassAsync(Func<IReadOnlyCollection<BatchFileName>, IReadOnlyDictionary<(string Topic, int Partition), long>> committedOffsets, CancellationToken cancellationToken,
+        Func<bool>? isLeader = null)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var from = DateOnly.FromDateTime(now).AddDays(-Settings.LookbackDays);
@@ -35,7 +39,7 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
             if (!NeedsCompaction(view, now)) continue;
             var batches = BatchesOf(view.Readable);
             var committed = committedOffsets(batches);
-            var result = await CompactDayAsync(view.Day, b => committed.TryGetValue((b.Topic, b.Partition), out var c) && b.FirstOffset < c, cancellationToken);
+            var result = await CompactDayAsync(view.Day, b => committed.TryGetValue((b.Topic, b.Partition), out var c) && b.FirstOffset < c, cancellationToken, isLeader);
             if (result is not null)
             {
                 results.Add(result);
@@ -57,9 +61,12 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
 
     /// <summary>
     /// Compacts <paramref name="day"/>: every readable batch file for which <paramref name="isCommitted"/> holds,
-    /// plus the compacted files that are not full yet. Null when there is nothing worth rewriting.
+    /// plus the compacted files that are not full yet. Null when there is nothing worth rewriting, or when another
+    /// compactor switched the day first or <paramref name="isLeader"/> says this one is no longer the compactor
+    /// (then its outputs are deleted again and readers never saw them).
     /// </summary>
-    public async Task<CompactionResult?> CompactDayAsync(DateOnly day, Func<BatchFileName, bool> isCommitted, CancellationToken cancellationToken)
+    public async Task<CompactionResult?> CompactDayAsync(DateOnly day, Func<BatchFileName, bool> isCommitted, CancellationToken cancellationToken,
+        Func<bool>? isLeader = null)
     {
         using var activity = EventsTelemetry.Source.StartActivity("events.compact");
         activity?.SetTag("event_date", LakeLayout.Day(day));
@@ -84,10 +91,11 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
         var generation = (view.Manifest?.Generation ?? 0) + 1;
         var rowsPerFile = (int)Math.Clamp(Settings.TargetFileBytes / Math.Max(1.0, (double)inputBytes / Math.Max(1, rows.Count)), 1, int.MaxValue);
         var outputs = new List<string>();
+        var attempt = Guid.NewGuid().ToString("N")[..8];
         for (var start = 0; start < rows.Count; start += rowsPerFile)
         {
             var chunk = rows.GetRange(start, Math.Min(rowsPerFile, rows.Count - start));
-            var name = EventFileNames.CompactedFile(generation, outputs.Count);
+            var name = EventFileNames.CompactedFile(generation, attempt, outputs.Count);
             var content = await EventParquet.WriteEventsAsync(chunk, Settings.RowGroupRows,
                 new Dictionary<string, string> { ["compaction_generation"] = generation.ToString(System.Globalization.CultureInfo.InvariantCulture) }, cancellationToken);
             await lake.PublishAsync(LakeLayout.EventsPartition(day) + name, content, cancellationToken);
@@ -102,8 +110,21 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
             .Concat(inputNames.Select(n => new ReplacedFile(n, now)))
             .ToList();
         var manifest = new CompactionManifest(generation, now, live, replaced, rows.Count);
-        // The switch: from here on readers take the outputs and skip the inputs.
-        await lake.PublishAsync(LakeLayout.EventsPartition(day) + EventFileNames.ManifestFile(generation), manifest.ToJson(), cancellationToken);
+        // Leadership may have moved while this compaction ran (a rebalance): the new leader compacts the day.
+        if (isLeader is not null && !isLeader())
+        {
+            await DeleteOutputsAsync(day, outputs, cancellationToken);
+            logger.LogWarning("Compaction of {EventDate} generation {Generation} dropped: this instance is no longer the compactor", LakeLayout.Day(day), generation);
+            return null;
+        }
+        // The switch: from here on readers take the outputs and skip the inputs. Create-only: if another
+        // compactor published this generation first, its manifest stands and ours is never written.
+        if (!await lake.TryCreateAsync(LakeLayout.EventsPartition(day) + EventFileNames.ManifestFile(generation), manifest.ToJson(), cancellationToken))
+        {
+            await DeleteOutputsAsync(day, outputs, cancellationToken);
+            logger.LogWarning("Compaction of {EventDate} generation {Generation} dropped: another compactor switched this generation first", LakeLayout.Day(day), generation);
+            return null;
+        }
 
         EventsTelemetry.Compactions.Add(1);
         activity?.SetTag("events.compaction.inputs", inputs.Count);
@@ -111,6 +132,11 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
         logger.LogInformation("Compacted {EventDate} generation {Generation}: {InputFiles} files into {OutputFiles}, {Rows} rows in {ElapsedMs} ms",
             LakeLayout.Day(day), generation, inputs.Count, outputs.Count, rows.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new CompactionResult(day, generation, inputs.Count, outputs.Count, rows.Count);
+    }
+
+    private async Task DeleteOutputsAsync(DateOnly day, List<string> outputs, CancellationToken cancellationToken)
+    {
+        foreach (var name in outputs) await lake.DeleteAsync(LakeLayout.EventsPartition(day) + name, cancellationToken);
     }
 
     /// <summary>Deletes replaced files (and superseded manifests) once the readers' grace period has passed.</summary>
@@ -132,10 +158,11 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
             {
                 await lake.DeleteAsync(key, cancellationToken);
             }
-            else if (EventFileNames.TryParseGeneration(name, EventFileNames.CompactedPrefix, out g) && g < manifest.Generation
+            else if (EventFileNames.TryParseGeneration(name, EventFileNames.CompactedPrefix, out g) && g <= manifest.Generation
                 && !manifest.Live.Contains(name))
             {
-                // An output of a compaction that crashed before its manifest: never readable, safe to drop.
+                // An output of a compaction that crashed before its manifest, or lost the race for its generation:
+                // never readable, safe to drop.
                 await lake.DeleteAsync(key, cancellationToken);
             }
         }

@@ -36,15 +36,42 @@ public sealed class EventsConsumerFactory(IConfiguration configuration, IOptions
 
     public IConsumer<byte[]?, byte[]?> Create(
         Func<IConsumer<byte[]?, byte[]?>, List<TopicPartition>, IEnumerable<TopicPartitionOffset>> onAssigned,
-        Action<IConsumer<byte[]?, byte[]?>, List<TopicPartitionOffset>> onRevoked) =>
+        Action<IConsumer<byte[]?, byte[]?>, List<TopicPartitionOffset>> onRevoked,
+        Action<IConsumer<byte[]?, byte[]?>, List<TopicPartitionOffset>> onLost) =>
         new ConsumerBuilder<byte[]?, byte[]?>(Config())
             .SetKeyDeserializer(Deserializers.ByteArray)
             .SetValueDeserializer(Deserializers.ByteArray)
             .SetPartitionsAssignedHandler(onAssigned)
             .SetPartitionsRevokedHandler(onRevoked)
+            // Lost (session timed out, max.poll.interval.ms passed): another member may own them already.
+            .SetPartitionsLostHandler(onLost)
             .SetErrorHandler((_, e) => _logger.LogWarning("Kafka consumer error {Code}: {Reason}", e.Code, e.Reason))
             .SetStatisticsHandler((_, json) => KafkaStatistics.Record(json))
             .Build();
+
+    /// <summary>
+    /// Copies <paramref name="fromGroup"/>'s committed offsets of <paramref name="topic"/> to this group (a standalone
+    /// commit: this group must have no active member). Partitions the old group never committed are left alone.
+    /// </summary>
+    public IReadOnlyList<TopicPartitionOffset> CopyCommittedOffsets(string fromGroup, string topic, TimeSpan timeout)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = BootstrapServers }).Build();
+        var metadata = admin.GetMetadata(topic, timeout).Topics.SingleOrDefault(t => t.Topic == topic);
+        if (metadata is null || metadata.Error.IsError) throw new InvalidOperationException($"Topic {topic} is unknown: {metadata?.Error.Reason}");
+        var partitions = metadata.Partitions.Select(p => new TopicPartition(topic, p.PartitionId)).ToList();
+        var oldConfig = Config();
+        oldConfig.GroupId = fromGroup;
+        oldConfig.StatisticsIntervalMs = 0;
+        List<TopicPartitionOffset> committed;
+        using (var old = new ConsumerBuilder<Ignore, Ignore>(oldConfig).Build())
+        {
+            committed = old.Committed(partitions, timeout).Where(c => c.Offset.Value >= 0).ToList();
+        }
+        if (committed.Count == 0) return committed;
+        using var ours = CreateOffsetReader();
+        ours.Commit(committed);
+        return committed;
+    }
 
     /// <summary>A client of the same group that never joins it: it only reads committed offsets (for the compactor).</summary>
     public IConsumer<Ignore, Ignore> CreateOffsetReader()

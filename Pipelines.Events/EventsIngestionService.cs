@@ -20,6 +20,7 @@ public sealed partial class EventsIngestionService(
     IOptions<EventsOptions> options,
     IngestionState state,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<EventsIngestionService> logger) : BackgroundService
 {
     private readonly EventsOptions _options = options.Value;
@@ -34,15 +35,20 @@ public sealed partial class EventsIngestionService(
     private bool _paused;
     private bool _assignmentChanged;
     private bool _firstSeen;
+    private TimeSpan _writeWait = TimeSpan.FromSeconds(60);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => ConsumeLoop(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private void ConsumeLoop(CancellationToken stoppingToken)
     {
+        // Every wait of this loop is bounded well under max.poll.interval.ms: past it the group evicts us.
+        _writeWait = _options.EffectiveWriteWait(consumerFactory.Config().MaxPollIntervalMs);
+        if (!ClaimLake(stoppingToken)) return;
         using var consumer = consumerFactory.Create(
             (c, partitions) => OnAssigned(c, partitions),
-            (c, partitions) => OnRevoked(c, partitions));
+            (c, partitions) => OnRevoked(c, partitions),
+            (c, partitions) => OnLost(c, partitions));
         consumer.Subscribe(_options.Topic);
         LogStarted(_options.Topic, _options.GroupId);
         try
@@ -90,11 +96,60 @@ public sealed partial class EventsIngestionService(
                 foreach (var batch in _open.Values.Where(b => !b.IsEmpty).ToList()) CloseBatch(consumer, batch);
             }
             CompleteWrites(consumer, drain: true);
+            // Writes still hanging after the bound are given up (their files deleted) before we leave the group.
+            Abandon(TakeBatches(_ => true), Deadline());
         }
         finally
         {
             consumer.Close();
         }
+    }
+
+    /// <summary>
+    /// Makes sure the lake belongs to this consumer group (see <see cref="LakeIdentity"/>). Another group's lake:
+    /// refuse to run (health Unhealthy, the host stops) unless <see cref="EventsOptions.AdoptLake"/>, which first
+    /// copies the old group's committed offsets to this group and then records this group as the owner.
+    /// </summary>
+    private bool ClaimLake(CancellationToken stoppingToken)
+    {
+        var ours = new LakeIdentity(_options.GroupId, _options.Topic, DateTime.UtcNow);
+        for (var attempt = 0; !stoppingToken.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                var owner = LakeIdentity.ReadOrClaimAsync(lake, ours, stoppingToken).WaitAsync(_writeWait, stoppingToken).GetAwaiter().GetResult();
+                if (owner.GroupId == _options.GroupId)
+                {
+                    if (attempt > 0) state.Recover();
+                    return true;
+                }
+                if (!_options.AdoptLake || _options.Topic.StartsWith('^'))
+                {
+                    state.Fail($"the events lake {lake.RootUri} belongs to consumer group '{owner.GroupId}' ({LakeIdentity.Key}), not '{_options.GroupId}'; "
+                        + $"this group would replay the topic and store events a second time. Set Events:GroupId back to '{owner.GroupId}', "
+                        + "or Events:AdoptLake=true (plain topic only) to go on where that group stopped, after stopping its instances.");
+                    LogLakeOwnedByAnotherGroup(lake.RootUri, owner.GroupId, _options.GroupId);
+                    lifetime.StopApplication();
+                    return false;
+                }
+                var copied = consumerFactory.CopyCommittedOffsets(owner.GroupId, _options.Topic, TimeSpan.FromSeconds(10));
+                lake.PublishAsync(LakeIdentity.Key, (ours with { AdoptedFrom = owner.GroupId }).ToJson(), stoppingToken).WaitAsync(_writeWait, stoppingToken).GetAwaiter().GetResult();
+                LogLakeAdopted(lake.RootUri, owner.GroupId, _options.GroupId, string.Join(", ", copied.Select(c => $"{c.Partition.Value}@{c.Offset.Value}")));
+                if (attempt > 0) state.Recover();
+                return true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                state.Degrade("checking the lake's owning group failed: " + ex.Message);
+                LogLakeIdentityFailed(ex);
+                stoppingToken.WaitHandle.WaitOne(TimeSpan.FromTicks(Math.Min(_options.RetryMaxDelay.Ticks, _options.RetryInitialDelay.Ticks << Math.Min(attempt, 20))));
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+        return false;
     }
 
     private void Accept(IConsumer<byte[]?, byte[]?> consumer, ConsumeResult<byte[]?, byte[]?> result)
@@ -180,20 +235,28 @@ public sealed partial class EventsIngestionService(
             _failed.Add(batch);
             return;
         }
-        _inflight.Enqueue(new InFlightWrite(batch, Task.Run(() => WriteFilesAsync(batch)), DateTimeOffset.UtcNow, Stopwatch.GetTimestamp()));
+        var write = batch.Write = Task.Run(() => WriteFilesAsync(batch));
+        _inflight.Enqueue(new InFlightWrite(batch, write, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp()));
         CompleteWrites(consumer, drain: false);
     }
 
-    /// <summary>Commits the finished writes at the head of the queue; waits while too many are in flight, or for all of them when draining.</summary>
-    private void CompleteWrites(IConsumer<byte[]?, byte[]?> consumer, bool drain)
+    /// <summary>
+    /// Commits the finished writes at the head of the queue; waits while too many are in flight, or for all of them
+    /// when draining, never past <paramref name="deadline"/> (default: the write-wait bound). A write running longer
+    /// than the bound counts as failed (retried later, nothing committed); when draining it is left in the queue.
+    /// </summary>
+    private void CompleteWrites(IConsumer<byte[]?, byte[]?> consumer, bool drain, DateTime? deadline = null)
     {
+        var until = deadline ?? Deadline();
         while (_inflight.Count > 0)
         {
             var head = _inflight.Peek();
-            if (!head.Write.IsCompleted)
+            if (_failed.Count == 0 && !head.Write.IsCompleted)
             {
-                if (!drain && _inflight.Count <= Math.Max(1, _options.MaxBatchesInFlight)) return;
-                ((IAsyncResult)head.Write).AsyncWaitHandle.WaitOne();
+                var running = Stopwatch.GetElapsedTime(head.Started);
+                if (!drain && running < _writeWait && _inflight.Count <= Math.Max(1, _options.MaxBatchesInFlight)) return;
+                var wait = Min(_writeWait - running, until - DateTime.UtcNow);
+                if (!((IAsyncResult)head.Write).AsyncWaitHandle.WaitOne(wait) && drain) return;
             }
             _inflight.Dequeue();
             if (_failed.Count > 0)
@@ -214,14 +277,22 @@ public sealed partial class EventsIngestionService(
 
     private sealed record InFlightWrite(PartitionBatch Batch, Task<int> Write, DateTimeOffset StartedAt, long Started);
 
-    private bool TryWriteAndCommit(IConsumer<byte[]?, byte[]?> consumer, PartitionBatch batch)
+    private bool TryWriteAndCommit(IConsumer<byte[]?, byte[]?> consumer, PartitionBatch batch, DateTime deadline)
     {
         var startedAt = DateTimeOffset.UtcNow;
         var started = Stopwatch.GetTimestamp();
-        var write = WriteFilesAsync(batch);
-        try { write.Wait(); } catch (AggregateException) { /* reported by Commit */ }
+        // A write that timed out may still be running: wait for it rather than racing it with a second one.
+        var write = batch.Write is { IsFaulted: false, IsCanceled: false } running ? running : batch.Write = WriteFilesAsync(batch);
+        ((IAsyncResult)write).AsyncWaitHandle.WaitOne(Min(_writeWait, deadline - DateTime.UtcNow));
         return Commit(consumer, batch, write, startedAt, started);
     }
+
+    private DateTime Deadline() => DateTime.UtcNow + _writeWait;
+
+    /// <summary>Bound of a Kafka request from the consume thread (committed offsets, watermarks).</summary>
+    private TimeSpan KafkaWait => Min(TimeSpan.FromSeconds(10), _writeWait);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? (a < TimeSpan.Zero ? TimeSpan.Zero : a) : (b < TimeSpan.Zero ? TimeSpan.Zero : b);
 
     private bool Commit(IConsumer<byte[]?, byte[]?> consumer, PartitionBatch batch, Task<int> write, DateTimeOffset startedAt, long started)
     {
@@ -233,8 +304,11 @@ public sealed partial class EventsIngestionService(
         activity?.SetTag("messaging.batch.message_count", batch.Count);
         try
         {
-            var files = write.GetAwaiter().GetResult();
+            var files = write.IsCompleted ? write.GetAwaiter().GetResult()
+                : throw new TimeoutException($"Writing the batch took longer than {_writeWait} (Events:WriteWaitTimeout); it is retried.");
             var next = new TopicPartitionOffset(batch.TopicPartition, new Offset(batch.LastOffset + 1));
+            // Fence: never commit for a partition this member no longer holds (its revoke/lost handler abandons the batch).
+            if (!consumer.Assignment.Contains(batch.TopicPartition)) throw new InvalidOperationException($"Partition {batch.TopicPartition} is no longer assigned to this member.");
             consumer.Commit([next]);
             var elapsed = Stopwatch.GetElapsedTime(started);
             EventsTelemetry.BatchDuration.Record(elapsed.TotalSeconds);
@@ -268,7 +342,7 @@ public sealed partial class EventsIngestionService(
             writes.Add(Task.Run(async () =>
             {
                 var content = await EventParquet.WriteEventsAsync(rows, Math.Max(1, rows.Count), BatchMetadata(batch));
-                await lake.PublishAsync(EventFileNames.EventsBatchKey(day.Key, tp.Topic, tp.Partition.Value, batch.FirstOffset), content);
+                await PublishFencedAsync(batch, EventFileNames.EventsBatchKey(day.Key, tp.Topic, tp.Partition.Value, batch.FirstOffset), content);
             }));
         }
         foreach (var day in batch.Malformed.GroupBy(m => m.KafkaDate))
@@ -277,11 +351,19 @@ public sealed partial class EventsIngestionService(
             writes.Add(Task.Run(async () =>
             {
                 var content = await EventParquet.WriteMalformedAsync(rows);
-                await lake.PublishAsync(EventFileNames.MalformedBatchKey(day.Key, tp.Topic, tp.Partition.Value, batch.FirstOffset), content);
+                await PublishFencedAsync(batch, EventFileNames.MalformedBatchKey(day.Key, tp.Topic, tp.Partition.Value, batch.FirstOffset), content);
             }));
         }
         await Task.WhenAll(writes);
         return writes.Count;
+    }
+
+    /// <summary>Publishes one file of the batch unless the batch was abandoned; remembers it first, so an abandon can take it back.</summary>
+    private Task PublishFencedAsync(PartitionBatch batch, string key, byte[] content)
+    {
+        batch.Fence.Token.ThrowIfCancellationRequested();
+        batch.Published.Enqueue((key, content));
+        return lake.PublishAsync(key, content, batch.Fence.Token);
     }
 
     private static Dictionary<string, string> BatchMetadata(PartitionBatch batch) => new()
@@ -313,9 +395,10 @@ public sealed partial class EventsIngestionService(
 
     private void RetryFailed(IConsumer<byte[]?, byte[]?> consumer)
     {
+        var deadline = Deadline();
         while (_failed.Count > 0)
         {
-            if (!TryWriteAndCommit(consumer, _failed[0]))
+            if (!TryWriteAndCommit(consumer, _failed[0], deadline))
             {
                 _retryAttempt++;
                 ScheduleRetry();
@@ -355,7 +438,7 @@ public sealed partial class EventsIngestionService(
         List<TopicPartitionOffset> committed;
         try
         {
-            committed = consumer.Committed(partitions, TimeSpan.FromSeconds(10));
+            committed = consumer.Committed(partitions, KafkaWait);
         }
         catch (KafkaException ex)
         {
@@ -372,7 +455,7 @@ public sealed partial class EventsIngestionService(
         }
         try
         {
-            RemoveUncommittedFilesAsync(committed, CancellationToken.None).GetAwaiter().GetResult();
+            RunBounded(ct => RemoveUncommittedFilesAsync(committed, ct));
         }
         catch (Exception ex)
         {
@@ -387,24 +470,120 @@ public sealed partial class EventsIngestionService(
 
     private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
     {
-        // Writes in flight finish and commit while we still own their partitions.
-        CompleteWrites(consumer, drain: true);
+        // Writes in flight finish and commit while we still own their partitions, within the bound: the group
+        // waits for this callback, and past max.poll.interval.ms it would evict us and hand the partitions on.
+        var deadline = Deadline();
+        CompleteWrites(consumer, drain: true, deadline);
+        // What did not finish in time (or failed) is given up: not committed, its files deleted; the next owner replays it.
+        var revoked = partitions.Select(p => p.TopicPartition).ToHashSet();
+        Abandon(TakeBatches(revoked.Contains), deadline);
         // librdkafka keeps a partition's pause flag across assignments: never hand one back paused.
-        consumer.Resume(partitions.Select(p => p.TopicPartition));
-        // Uncommitted work of a partition we lose is dropped: its new owner replays it from the committed offset.
-        foreach (var tpo in partitions)
+        consumer.Resume(revoked);
+        Forget(revoked);
+        LogRevoked(string.Join(", ", partitions.Select(p => p.Partition.Value)));
+    }
+
+    /// <summary>
+    /// The partitions were taken away without a revoke (session timeout, max.poll.interval.ms passed): another
+    /// member may own and replay them already. Nothing of them is committed; their in-flight batches are fenced
+    /// and whatever files those published are deleted, but only while the object is still the one we wrote.
+    /// </summary>
+    private void OnLost(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
+    {
+        var lost = partitions.Select(p => p.TopicPartition).ToHashSet();
+        var abandoned = TakeBatches(lost.Contains);
+        LogLost(string.Join(", ", partitions.Select(p => p.Partition.Value)), abandoned.Count);
+        Abandon(abandoned, Deadline());
+        Forget(lost);
+        try
         {
-            var tp = tpo.TopicPartition;
+            consumer.Resume(lost); // the pause flag would outlive the assignment
+        }
+        catch (KafkaException ex)
+        {
+            LogConsumeError(ex, ex.Error.Code, ex.Error.Reason); // an exception here would escape Consume
+        }
+    }
+
+    /// <summary>Drops the bookkeeping of partitions this member no longer holds: their open batches are dropped (the next owner replays them).</summary>
+    private void Forget(IReadOnlySet<TopicPartition> partitions)
+    {
+        foreach (var tp in partitions)
+        {
             _open.Remove(tp);
             _atEnd.Remove(tp);
             _nextOffset.Remove(tp);
             _needsCleanup.Remove(tp);
-            _failed.RemoveAll(b => b.TopicPartition == tp);
             EventsTelemetry.ForgetLag(tp.Partition.Value);
             if (tp.Partition.Value == 0) state.IsCompactionLeader = false;
         }
         if (_failed.Count == 0 && _needsCleanup.Count == 0) state.Recover();
-        LogRevoked(string.Join(", ", partitions.Select(p => p.Partition.Value)));
+    }
+
+    /// <summary>Removes the closed batches (in flight or waiting for a retry) of the matching partitions from the queues, keeping the others in order.</summary>
+    private List<PartitionBatch> TakeBatches(Func<TopicPartition, bool> matches)
+    {
+        var taken = new List<PartitionBatch>();
+        var kept = new Queue<InFlightWrite>();
+        while (_inflight.TryDequeue(out var write))
+        {
+            if (matches(write.Batch.TopicPartition)) taken.Add(write.Batch);
+            else kept.Enqueue(write);
+        }
+        while (kept.TryDequeue(out var write)) _inflight.Enqueue(write);
+        taken.AddRange(_failed.Where(b => matches(b.TopicPartition)));
+        _failed.RemoveAll(b => matches(b.TopicPartition));
+        return taken;
+    }
+
+    /// <summary>
+    /// Gives up batches that will not be committed: the fence stops any file of theirs from being published from
+    /// now on, and every file they did publish is deleted once their writes stopped, unless the object at that key
+    /// is no longer the one we wrote (the partition's new owner rewrote it). Such a file would otherwise stay
+    /// beside the new owner's replay, which may cut the batches at other offsets: its events would be there twice.
+    /// </summary>
+    private void Abandon(List<PartitionBatch> batches, DateTime deadline)
+    {
+        if (batches.Count == 0) return;
+        foreach (var batch in batches) batch.Fence.Cancel();
+        var writes = batches.Where(b => b.Write is { IsCompleted: false }).Select(b => (Task)b.Write!).ToArray();
+        if (writes.Length > 0) ((IAsyncResult)Task.WhenAll(writes).ContinueWith(_ => { }, TaskScheduler.Default)).AsyncWaitHandle.WaitOne(Min(_writeWait, deadline - DateTime.UtcNow));
+        var deletes = new List<Task>();
+        foreach (var batch in batches)
+        {
+            if (batch.Write is { IsCompleted: false } running)
+            {
+                // A write that ignores cancellation: take its files back whenever it does stop.
+                LogAbandonedWriteStillRunning(batch.TopicPartition.Topic, batch.TopicPartition.Partition.Value, batch.FirstOffset);
+                running.ContinueWith(_ => DeleteOwnFilesAsync(batch), TaskScheduler.Default);
+                continue;
+            }
+            deletes.Add(DeleteOwnFilesAsync(batch));
+        }
+        // One bound for all the deletes (they never throw): the caller may be a rebalance callback.
+        if (deletes.Count > 0 && !((IAsyncResult)Task.WhenAll(deletes)).AsyncWaitHandle.WaitOne(_writeWait)) LogAbandonedDeletesSlow(deletes.Count);
+    }
+
+    private async Task DeleteOwnFilesAsync(PartitionBatch batch)
+    {
+        var deleted = 0;
+        var published = batch.Published.ToArray();
+        // The latest content per key: a retry of the batch may have published it again.
+        foreach (var (key, content) in published.GroupBy(p => p.Key).Select(g => g.Last()))
+        {
+            try
+            {
+                var current = await lake.ReadAsync(key);
+                if (current is null || !current.AsSpan().SequenceEqual(content)) continue;
+                await lake.DeleteAsync(key);
+                deleted++;
+            }
+            catch (Exception ex)
+            {
+                LogAbandonedDeleteFailed(ex, key);
+            }
+        }
+        LogAbandoned(batch.TopicPartition.Topic, batch.TopicPartition.Partition.Value, batch.FirstOffset, batch.LastOffset, deleted);
     }
 
     private void RetryCleanup(IConsumer<byte[]?, byte[]?> consumer)
@@ -414,12 +593,12 @@ public sealed partial class EventsIngestionService(
         if (time.GetUtcNow().UtcDateTime < _nextRetryUtc) return;
         try
         {
-            var committed = consumer.Committed(waiting, TimeSpan.FromSeconds(10));
+            var committed = consumer.Committed(waiting, KafkaWait);
             // A partition without a committed offset is replayed from the log's start, which retention may
             // have moved past 0: only files the replay will write again may go, never ones it cannot.
             var replayFrom = committed.Select(c => c.Offset.Value >= 0 ? c
-                : new TopicPartitionOffset(c.TopicPartition, consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).Low)).ToList();
-            RemoveUncommittedFilesAsync(replayFrom, CancellationToken.None).GetAwaiter().GetResult();
+                : new TopicPartitionOffset(c.TopicPartition, consumer.QueryWatermarkOffsets(c.TopicPartition, KafkaWait).Low)).ToList();
+            RunBounded(ct => RemoveUncommittedFilesAsync(replayFrom, ct));
             foreach (var tpo in committed)
             {
                 consumer.Seek(new TopicPartitionOffset(tpo.TopicPartition, tpo.Offset.Value >= 0 ? tpo.Offset : Offset.Beginning));
@@ -442,6 +621,19 @@ public sealed partial class EventsIngestionService(
         }
     }
 
+    /// <summary>Runs lake work from the consume thread, never longer than the write-wait bound (then cancelled and reported as failed).</summary>
+    private void RunBounded(Func<CancellationToken, Task> work)
+    {
+        using var timeout = new CancellationTokenSource(_writeWait);
+        var task = work(timeout.Token);
+        if (!((IAsyncResult)task).AsyncWaitHandle.WaitOne(_writeWait))
+        {
+            timeout.Cancel();
+            throw new TimeoutException($"Lake clean-up took longer than {_writeWait}.");
+        }
+        task.GetAwaiter().GetResult();
+    }
+
     /// <summary>Deletes batch files (events and malformed) at or above the offset consumption resumes from: a crashed batch's leftovers.</summary>
     private async Task RemoveUncommittedFilesAsync(IReadOnlyList<TopicPartitionOffset> resumeFrom, CancellationToken cancellationToken)
     {
@@ -454,6 +646,7 @@ public sealed partial class EventsIngestionService(
                 if (EventFileNames.TryParseBatch(EventFileNames.FileName(o.Key), out var b)
                     && from.TryGetValue((b.Topic, b.Partition), out var c) && b.FirstOffset >= c)
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     await lake.DeleteAsync(o.Key, cancellationToken);
                     removed++;
                 }
@@ -494,6 +687,30 @@ public sealed partial class EventsIngestionService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Revoked partitions {Partitions}; their open batches are dropped (not committed)")]
     private partial void LogRevoked(string partitions);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost partitions {Partitions} (not revoked: another member may own them already); {Batches} batch(es) in flight abandoned, nothing committed")]
+    private partial void LogLost(string partitions, int batches);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Abandoned batch {Topic}/{Partition} offsets {FirstOffset}..{LastOffset}: not committed, {Files} published file(s) deleted")]
+    private partial void LogAbandoned(string topic, int partition, long firstOffset, long lastOffset, int files);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Abandoned batch {Topic}/{Partition}@{FirstOffset}: its write is still running past the bound; its files are deleted when it stops")]
+    private partial void LogAbandonedWriteStillRunning(string topic, int partition, long firstOffset);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting the files of {Batches} abandoned batch(es) takes longer than the bound; it goes on in the background")]
+    private partial void LogAbandonedDeletesSlow(int batches);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not delete {Key} of an abandoned batch; the partition's next clean-up on assignment removes it")]
+    private partial void LogAbandonedDeleteFailed(Exception ex, string key);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The events lake {LakeRoot} belongs to consumer group {OwnerGroupId}, not {GroupId}: refusing to run (a new group would store the topic a second time). Set Events:GroupId back, or Events:AdoptLake=true to take the lake over")]
+    private partial void LogLakeOwnedByAnotherGroup(string lakeRoot, string ownerGroupId, string groupId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Adopted the events lake {LakeRoot} from consumer group {OldGroupId}: group {GroupId} goes on from its committed offsets {Offsets}")]
+    private partial void LogLakeAdopted(string lakeRoot, string oldGroupId, string groupId, string offsets);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Checking the events lake's owning group failed; retrying")]
+    private partial void LogLakeIdentityFailed(Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Removed {Files} file(s) a crashed batch left above the committed offset")]
     private partial void LogRemovedUncommitted(int files);

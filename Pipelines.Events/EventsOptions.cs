@@ -12,6 +12,13 @@ public sealed class EventsOptions
     /// <summary>Consumer group; its committed offsets are the pipeline's progress, so it is the lake's identity.</summary>
     public string GroupId { get; set; } = "pipelines-events";
 
+    /// <summary>
+    /// Lets this group take over a lake another group wrote (its id is in <c>events/_lake_identity.json</c>): the old
+    /// group's committed offsets are copied to this group first, so it goes on where the old one stopped instead
+    /// of replaying the topic. Stop the old group's instances first. Without it a different group refuses to start.
+    /// </summary>
+    public bool AdoptLake { get; set; }
+
     /// <summary>A partition's batch closes at this many records.</summary>
     public int MaxBatchRecords { get; set; } = 100_000;
 
@@ -34,6 +41,22 @@ public sealed class EventsOptions
 
     /// <summary>Base64 samples of malformed messages logged per batch.</summary>
     public int MalformedSamplesPerBatch { get; set; } = 5;
+
+    /// <summary>
+    /// Longest the consume loop waits for lake writes (and the clean-up on assignment) before it polls again.
+    /// Null: a fifth of the consumer's <c>max.poll.interval.ms</c> (60 s with librdkafka's default 300 s); at most
+    /// half of it. A write still running then counts as failed (retried, nothing committed), so a hanging lake
+    /// never gets this member evicted from the group while it holds a batch.
+    /// </summary>
+    public TimeSpan? WriteWaitTimeout { get; set; }
+
+    /// <summary>The wait bound actually used: <see cref="WriteWaitTimeout"/> or the derived one, well under <paramref name="maxPollIntervalMs"/>.</summary>
+    public TimeSpan EffectiveWriteWait(int? maxPollIntervalMs)
+    {
+        var maxPoll = TimeSpan.FromMilliseconds(maxPollIntervalMs ?? 300_000);
+        var wait = WriteWaitTimeout ?? maxPoll / 5;
+        return wait > maxPoll / 2 ? maxPoll / 2 : wait <= TimeSpan.Zero ? maxPoll / 5 : wait;
+    }
 
     public TimeSpan RetryInitialDelay { get; set; } = TimeSpan.FromSeconds(1);
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);

@@ -9,7 +9,12 @@ public sealed class IngestionState
     private string? _degradedReason;
 
     /// <summary>True while this instance owns the topic's partition 0: that instance is the one compactor.</summary>
-    public bool IsCompactionLeader { get; set; }
+    public bool IsCompactionLeader
+    {
+        get => Volatile.Read(ref _isCompactionLeader);
+        set => Volatile.Write(ref _isCompactionLeader, value);
+    }
+    private bool _isCompactionLeader;
 
     /// <summary>Batches written and committed since start (tests and the benchmark watch it).</summary>
     public long CommittedBatches => Interlocked.Read(ref _committedBatches);
@@ -40,13 +45,26 @@ public sealed class IngestionState
     {
         get { lock (_lock) return _degradedReason; }
     }
+
+    /// <summary>Why the pipeline refused to run (e.g. the lake belongs to another consumer group); null while it runs.</summary>
+    public string? FatalError
+    {
+        get { lock (_lock) return _fatalError; }
+    }
+    private string? _fatalError;
+
+    public void Fail(string reason)
+    {
+        lock (_lock) _fatalError = reason;
+    }
 }
 
-/// <summary>Degraded while batches wait for a retry (lake unreachable, commit failing): the service keeps running.</summary>
+/// <summary>Degraded while batches wait for a retry (lake unreachable, commit failing): the service keeps running. Unhealthy when it refused to run.</summary>
 public sealed class EventsIngestionHealthCheck(IngestionState state) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(state.DegradedReason is { } reason
+        Task.FromResult(state.FatalError is { } fatal ? HealthCheckResult.Unhealthy("The events pipeline refused to run: " + fatal)
+            : state.DegradedReason is { } reason
             ? HealthCheckResult.Degraded("Event batches are waiting for a retry: " + reason)
             : HealthCheckResult.Healthy("Event batches are flowing."));
 }

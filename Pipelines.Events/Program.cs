@@ -7,3 +7,5 @@ builder.AddEventsPipeline();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.Run();
+// A refusal to run (e.g. the lake belongs to another consumer group) ends the process with an error code.
+return app.Services.GetRequiredService<IngestionState>().FatalError is null ? 0 : 1;

@@ -30,6 +30,14 @@ public interface ILakeStorage
     /// </summary>
     Task PublishAllAsync(IReadOnlyList<LakeWrite> writes, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Publishes <paramref name="content"/> at <paramref name="key"/> only if no object is there yet, atomically
+    /// for readers like <see cref="PublishAsync"/>. Returns false (and changes nothing) when the key exists:
+    /// of two writers racing for one key exactly one wins (local: rename without overwrite; S3: conditional
+    /// PUT <c>If-None-Match: *</c>). Meant for commit points such as manifests.
+    /// </summary>
+    Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
+
     /// <summary>The whole object, or null when there is none.</summary>
     Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default);
 

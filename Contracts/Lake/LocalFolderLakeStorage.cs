@@ -20,7 +20,13 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
 
     public string RootUri => _root;
 
-    public async Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    public Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        WriteAsync(key, content, overwrite: true, cancellationToken);
+
+    public Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        WriteAsync(key, content, overwrite: false, cancellationToken);
+
+    private async Task<bool> WriteAsync(string key, ReadOnlyMemory<byte> content, bool overwrite, CancellationToken cancellationToken)
     {
         var target = PathOf(key);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -28,7 +34,17 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
         try
         {
             await WriteFileAsync(temp, content, flushToDisk: true, cancellationToken);
-            File.Move(temp, target, overwrite: true);
+            // A publish cancelled while it wrote never becomes visible (writers fence stale publishes this way).
+            cancellationToken.ThrowIfCancellationRequested();
+            if (overwrite)
+            {
+                File.Move(temp, target, overwrite: true);
+            }
+            else if (!MoveIfAbsent(temp, target))
+            {
+                File.Delete(temp);
+                return false;
+            }
         }
         catch
         {
@@ -37,6 +53,7 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
         }
         // Callers commit offsets right after publishing: the new directory entry must be on disk by then.
         FlushFolder(Path.GetDirectoryName(target)!);
+        return true;
     }
 
     /// <summary>
@@ -104,6 +121,49 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
     }
 
     private const int EINVAL = 22;
+    private const int EEXIST = 17;
+
+    /// <summary>
+    /// Create-only publish of the finished temp file. rename(2) replaces an existing target and .NET's
+    /// File.Move(overwrite: false) checks first and renames then (two writers can both win), so on Unix this
+    /// uses link(2), which fails with EEXIST atomically, and then drops the temp name.
+    /// </summary>
+    private static bool MoveIfAbsent(string temp, string target)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            int result;
+            try
+            {
+                result = Posix.Link(temp, target);
+            }
+            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+            {
+                result = int.MinValue; // no POSIX libc: fall back to File.Move below
+            }
+            if (result == 0)
+            {
+                File.Delete(temp);
+                return true;
+            }
+            if (result != int.MinValue)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno == EEXIST) return false;
+                throw new IOException($"Could not publish {target} (link errno {errno}).");
+            }
+        }
+        // Windows: MoveFileEx without MOVEFILE_REPLACE_EXISTING fails atomically when the target exists.
+        try
+        {
+            File.Move(temp, target, overwrite: false);
+            return true;
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+            return false;
+        }
+    }
 
     private static void FlushFolder(string folder)
     {
@@ -136,6 +196,9 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
     {
         [DllImport("libc", EntryPoint = "open", SetLastError = true)]
         public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+        [DllImport("libc", EntryPoint = "link", SetLastError = true)]
+        public static extern int Link([MarshalAs(UnmanagedType.LPUTF8Str)] string existing, [MarshalAs(UnmanagedType.LPUTF8Str)] string created);
 
         [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
         public static extern int Fsync(int fd);

@@ -97,6 +97,39 @@ public sealed class S3LakeStorage : ILakeStorage, IDisposable
             async (write, ct) => await PublishAsync(write.Key, write.Content, ct));
     }
 
+    public async Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        // Servers that ignore If-None-Match on PUT (s3rver) still refuse a key that already exists when
+        // asked first; the conditional PUT is what makes it atomic on AWS S3 and MinIO.
+        try
+        {
+            await _client.GetObjectMetadataAsync(Bucket, FullKey(key), cancellationToken);
+            return false;
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+        using var stream = new MemoryStream(content.ToArray(), writable: false);
+        try
+        {
+            await _client.PutObjectAsync(new PutObjectRequest
+            {
+                BucketName = Bucket,
+                Key = FullKey(key),
+                InputStream = stream,
+                AutoCloseStream = false,
+                UseChunkEncoding = false,
+                IfNoneMatch = "*",
+            }, cancellationToken);
+            return true;
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
+        {
+            // 412: the key exists; 409: a concurrent conditional PUT of the same key is in progress (the other wins).
+            return false;
+        }
+    }
+
     public async Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default)
     {
         try

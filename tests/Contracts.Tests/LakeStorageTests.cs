@@ -121,6 +121,43 @@ public sealed class LakeStorageTests(S3rverFixture s3) : IDisposable
 
     [Theory]
     [MemberData(nameof(Backends))]
+    public async Task TryCreate_creates_a_new_key_once_and_never_replaces_an_existing_one(string backend)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var lake = Create(backend);
+        var key = $"{UniqueTable()}/date=2025-12-10/_manifest-g00000001.json";
+
+        Assert.True(await lake.TryCreateAsync(key, "first"u8.ToArray(), ct));
+        Assert.False(await lake.TryCreateAsync(key, "second"u8.ToArray(), ct));
+
+        Assert.Equal("first"u8.ToArray(), await lake.ReadAsync(key, ct));
+        Assert.Equal([key], (await lake.ListAsync(key[..key.IndexOf('/')], ct)).Select(o => o.Key));
+    }
+
+    // Local only: s3rver ignores If-None-Match on PUT, so on it only the HEAD pre-check guards and two
+    // writers racing can both win; AWS S3 and MinIO answer the second conditional PUT with 412/409.
+    [Fact]
+    public async Task Local_TryCreate_lets_exactly_one_of_many_racing_writers_win()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var lake = Create("local");
+        for (var round = 0; round < 20; round++)
+        {
+            var key = $"race/date=2025-12-10/_manifest-g{round:D8}.json";
+            var writers = Enumerable.Range(0, 8)
+                .Select(i => Task.Run(() => lake.TryCreateAsync(key, System.Text.Encoding.UTF8.GetBytes($"writer-{i}"), ct), ct))
+                .ToArray();
+            var won = await Task.WhenAll(writers);
+
+            Assert.Equal(1, won.Count(w => w));
+            var winner = Array.IndexOf(won, true);
+            Assert.Equal($"writer-{winner}", System.Text.Encoding.UTF8.GetString((await lake.ReadAsync(key, ct))!));
+        }
+        Assert.Equal(20, (await lake.ListAsync("race/", ct)).Count); // no temp file left behind
+    }
+
+    [Theory]
+    [MemberData(nameof(Backends))]
     public async Task Keys_that_climb_out_of_the_root_are_refused(string backend)
     {
         var lake = Create(backend);

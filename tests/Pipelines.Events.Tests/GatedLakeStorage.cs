@@ -1,0 +1,52 @@
+using CustomerData.Contracts.Lake;
+
+namespace CustomerData.Pipelines.Events.Tests;
+
+/// <summary>
+/// The real lake storage with a gate in front of some publishes: while the gate is closed, a publish whose key
+/// matches waits (as a slow upload would, honouring cancellation) until the gate opens; then the real storage
+/// does the write. Everything else goes straight through.
+/// </summary>
+public sealed class GatedLakeStorage(ILakeStorage inner, Func<string, bool> gated) : ILakeStorage
+{
+    private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _blocked;
+
+    /// <summary>Publishes that found the gate closed so far.</summary>
+    public int Blocked => Volatile.Read(ref _blocked);
+
+    public void Open() => _open.TrySetResult();
+
+    public string RootUri => inner.RootUri;
+
+    public async Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        await WaitAtGateAsync(key, cancellationToken);
+        await inner.PublishAsync(key, content, cancellationToken);
+    }
+
+    public async Task PublishAllAsync(IReadOnlyList<LakeWrite> writes, CancellationToken cancellationToken = default)
+    {
+        foreach (var write in writes) await WaitAtGateAsync(write.Key, cancellationToken);
+        await inner.PublishAllAsync(writes, cancellationToken);
+    }
+
+    public async Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        await WaitAtGateAsync(key, cancellationToken);
+        return await inner.TryCreateAsync(key, content, cancellationToken);
+    }
+
+    public Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default) => inner.ReadAsync(key, cancellationToken);
+
+    public Task<IReadOnlyList<LakeObject>> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
+
+    private async Task WaitAtGateAsync(string key, CancellationToken cancellationToken)
+    {
+        if (_open.Task.IsCompleted || !gated(key)) return;
+        Interlocked.Increment(ref _blocked);
+        await _open.Task.WaitAsync(cancellationToken);
+    }
+}
