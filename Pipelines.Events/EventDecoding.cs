@@ -47,6 +47,12 @@ public static class CustomerEventDecoder
     public static Outcome Decode(
         ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, DateTime kafkaTimestampUtc, DateTime ingestionUtc,
         out LakeEvent lakeEvent, out string reason, out string detail)
+        => Decode(hasKey && key.Length > 0, value, kafkaTimestampUtc, ingestionUtc, out lakeEvent, out reason, out detail);
+
+    /// <summary>As above, for a caller that kept only whether the message had a non-empty key (the key's bytes are not used).</summary>
+    public static Outcome Decode(
+        bool hasNonEmptyKey, ReadOnlySpan<byte> value, DateTime kafkaTimestampUtc, DateTime ingestionUtc,
+        out LakeEvent lakeEvent, out string reason, out string detail)
     {
         lakeEvent = default;
         if (!TryReadRecord(value, out var eventId, out var customerId, out var eventType, out var productId, out var timestampBytes, out detail))
@@ -66,7 +72,7 @@ public static class CustomerEventDecoder
             detail = "event_type is empty";
             return Outcome.Malformed;
         }
-        if (!hasKey || key.Length == 0)
+        if (!hasNonEmptyKey)
         {
             reason = MalformedReasons.MissingKey;
             detail = "the message has no key";

@@ -178,21 +178,8 @@ public sealed partial class EventsIngestionService(
             _open[tp] = batch = new PartitionBatch(tp);
         }
 
-        var value = result.Message.Value ?? [];
-        var key = result.Message.Key;
-        batch.Track(offset, kafkaUtc, value.Length + (key?.Length ?? 0));
+        batch.Add(offset, result.Message.Key, result.Message.Value, kafkaUtc, time.GetUtcNow().UtcDateTime);
         _nextOffset[tp] = offset + 1;
-        var now = time.GetUtcNow().UtcDateTime;
-        if (CustomerEventDecoder.Decode(key, key is not null, value, kafkaUtc, now, out var lakeEvent, out var reason, out var detail)
-            == CustomerEventDecoder.Outcome.Valid)
-        {
-            batch.Events.Add(lakeEvent);
-        }
-        else
-        {
-            batch.Malformed.Add(new MalformedEvent(Convert.ToBase64String(value), reason, detail, tp.Topic, tp.Partition.Value, offset,
-                CustomerEventDecoder.TruncateToMicros(kafkaUtc), CustomerEventDecoder.TruncateToMicros(now)));
-        }
         if (batch.Links.Count < _options.MaxTraceLinksPerBatch && EventsTelemetry.Source.HasListeners())
         {
             var parent = KafkaTraceContext.Extract(result.Message.Headers);
@@ -334,6 +321,7 @@ public sealed partial class EventsIngestionService(
 
     private async Task<int> WriteFilesAsync(PartitionBatch batch)
     {
+        batch.Decode();
         var tp = batch.TopicPartition;
         var writes = new List<Task>();
         foreach (var day in batch.Events.GroupBy(e => e.EventDate))

@@ -1,11 +1,25 @@
+using System.Buffers;
 using System.Diagnostics;
 using Confluent.Kafka;
 
 namespace CustomerData.Pipelines.Events;
 
-/// <summary>The open batch of one Kafka partition: decoded events and malformed records, in offset order.</summary>
+/// <summary>One message as consumed, its value in the batch's buffers: decoded later, by the batch's write, off the consume thread.</summary>
+internal readonly record struct RawRecord(long Offset, bool HasKey, int Chunk, int Start, int Length, DateTime KafkaTimestampUtc, DateTime ReceivedUtc);
+
+/// <summary>
+/// The open batch of one Kafka partition, in offset order: the raw messages while it fills, then (once its write
+/// calls <see cref="Decode"/>) the decoded events and malformed records.
+/// </summary>
 internal sealed class PartitionBatch(TopicPartition topicPartition)
 {
+    // Message values are copied into pooled 64 KiB buffers rather than kept as one array each: a batch lives for
+    // seconds, and millions of small surviving arrays would make every garbage collection copy them on.
+    private const int ChunkBytes = 64 * 1024;
+    private List<RawRecord>? _raw = [];
+    private readonly List<byte[]> _chunks = [];
+    private int _chunkUsed;
+
     public TopicPartition TopicPartition { get; } = topicPartition;
     public long FirstOffset { get; private set; } = -1;
     public long LastOffset { get; private set; } = -1;
@@ -14,7 +28,8 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     public List<LakeEvent> Events { get; } = [];
     public List<MalformedEvent> Malformed { get; } = [];
     public List<ActivityLink> Links { get; } = [];
-    public int Count => Events.Count + Malformed.Count;
+    /// <summary>Messages in the batch (valid and malformed).</summary>
+    public int Count { get; private set; }
 
     /// <summary>The running or last write of this batch (a retry waits for it rather than starting a second one).</summary>
     public Task<int>? Write { get; set; }
@@ -26,14 +41,50 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     public System.Collections.Concurrent.ConcurrentQueue<(string Key, byte[] Content)> Published { get; } = new();
     public bool IsEmpty => Count == 0;
 
-    public void Track(long offset, DateTime kafkaTimestampUtc, int bytes)
+    public void Add(long offset, byte[]? key, ReadOnlySpan<byte> value, DateTime kafkaTimestampUtc, DateTime receivedUtc)
     {
+        var raw = _raw ?? throw new InvalidOperationException("The batch is closed and decoded.");
         if (FirstOffset < 0)
         {
             FirstOffset = offset;
             FirstRecordUtc = kafkaTimestampUtc;
         }
         LastOffset = offset;
-        Bytes += bytes;
+        Bytes += value.Length + (key?.Length ?? 0);
+        Count++;
+        if (_chunks.Count == 0 || _chunkUsed + value.Length > _chunks[^1].Length)
+        {
+            _chunks.Add(ArrayPool<byte>.Shared.Rent(Math.Max(ChunkBytes, value.Length)));
+            _chunkUsed = 0;
+        }
+        value.CopyTo(_chunks[^1].AsSpan(_chunkUsed));
+        raw.Add(new RawRecord(offset, key is { Length: > 0 }, _chunks.Count - 1, _chunkUsed, value.Length, kafkaTimestampUtc, receivedUtc));
+        _chunkUsed += value.Length;
+    }
+
+    /// <summary>
+    /// Decodes the raw messages into <see cref="Events"/> and <see cref="Malformed"/> (permissive, SPEC section 5 C),
+    /// once: a retried write finds them decoded. Runs on the write's thread, so the consume loop only collects bytes.
+    /// </summary>
+    public void Decode()
+    {
+        if (_raw is null) return;
+        foreach (var r in _raw)
+        {
+            var value = _chunks[r.Chunk].AsSpan(r.Start, r.Length);
+            if (CustomerEventDecoder.Decode(r.HasKey, value, r.KafkaTimestampUtc, r.ReceivedUtc, out var lakeEvent, out var reason, out var detail)
+                == CustomerEventDecoder.Outcome.Valid)
+            {
+                Events.Add(lakeEvent);
+            }
+            else
+            {
+                Malformed.Add(new MalformedEvent(Convert.ToBase64String(value), reason, detail, TopicPartition.Topic, TopicPartition.Partition.Value, r.Offset,
+                    CustomerEventDecoder.TruncateToMicros(r.KafkaTimestampUtc), CustomerEventDecoder.TruncateToMicros(r.ReceivedUtc)));
+            }
+        }
+        _raw = null;
+        foreach (var chunk in _chunks) ArrayPool<byte>.Shared.Return(chunk);
+        _chunks.Clear();
     }
 }
