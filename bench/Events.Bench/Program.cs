@@ -1,5 +1,5 @@
 // Pipeline C benchmark: throughput vs a bare consume loop, freshness at 1,000 events/s, compaction and query time.
-// Run: dotnet run -c Release --project bench/Events.Bench [-- --events 2000000] [--throughput-only] [--set Events:Key=value ...]
+// Run: dotnet run -c Release --project bench/Events.Bench [-- --events 2000000] [--throughput-only] [--repeat 2] [--set Events:Key=value ...]
 using System.Diagnostics;
 using System.Globalization;
 using Avro.Generic;
@@ -56,14 +56,18 @@ var topic = "^bench-events-.*";
 var partitions = topicNames.Length * partitionsPerTopic;
 Console.Error.WriteLine($"produced {totalEvents:N0} events into {partitions} partitions in {sw.Elapsed.TotalSeconds:F1} s");
 
-// 2. Baseline: a bare consume-and-discard loop over the same topic.
-var bareRate = BareConsume(bootstrap, AllPartitions(topicNames, partitionsPerTopic), totalEvents);
-rows.Add(("bare consume-and-discard loop", $"{bareRate:N0} events/s", ""));
-
-// 3. The pipeline with default settings into a local lake.
-var lake1 = Path.Combine(work, "lake-default");
-var pipelineRate = await RunPipelineAsync(bootstrap, topic, "bench-default", lake1, AllPartitions(topicNames, partitionsPerTopic), new Dictionary<string, string?>());
-rows.Add(("pipeline, default settings (Kafka mock → local lake)", $"{pipelineRate:N0} events/s", "≥ 150,000 events/s"));
+// 2. Baseline: a bare consume-and-discard loop over the same topic, then 3. the pipeline with default settings
+// into a local lake; alternated --repeat times (default 2), best of each, because the machine's speed drifts.
+var repeat = Math.Max(1, args.Select((a, i) => (a, i)).Where(x => x.a == "--repeat" && x.i + 1 < args.Length).Select(x => int.Parse(args[x.i + 1], CultureInfo.InvariantCulture)).DefaultIfEmpty(2).First());
+double bareRate = 0, pipelineRate = 0;
+for (var r = 0; r < repeat; r++)
+{
+    bareRate = Math.Max(bareRate, BareConsume(bootstrap, AllPartitions(topicNames, partitionsPerTopic), totalEvents));
+    pipelineRate = Math.Max(pipelineRate, await RunPipelineAsync(bootstrap, topic, $"bench-default-{r}", Path.Combine(work, $"lake-default-{r}"),
+        AllPartitions(topicNames, partitionsPerTopic), new Dictionary<string, string?>()));
+}
+rows.Add(($"bare consume-and-discard loop (best of {repeat})", $"{bareRate:N0} events/s", ""));
+rows.Add(($"pipeline, default settings (Kafka mock → local lake; best of {repeat})", $"{pipelineRate:N0} events/s", "≥ 150,000 events/s"));
 rows.Add(("pipeline / bare loop", $"{pipelineRate / bareRate:P0}", "≥ 50 %"));
 
 // A burst: the same volume with record time at 1,000,000 events/s. Every one of the 64 partitions holds only ~31,000
@@ -270,7 +274,8 @@ static async Task<(double P50, double P95, int Count)> FreshnessAsync(string boo
         {
             foreach (var o in await storage.ListAsync(LakeLayout.EventsTable + "/"))
             {
-                if (!seenFiles.Add(o.Key)) continue;
+                // Data files only: the lake also holds the identity marker and compaction manifests (JSON).
+                if (!o.Key.EndsWith(".parquet", StringComparison.Ordinal) || !seenFiles.Add(o.Key)) continue;
                 var now = Stopwatch.GetTimestamp();
                 foreach (var e in await EventParquet.ReadEventsAsync((await storage.ReadAsync(o.Key))!))
                 {
