@@ -149,7 +149,8 @@ public sealed class SummaryPipeline(
         }
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var channel = Channel.CreateBounded<DayWork>(new BoundedChannelOptions(2 * MaxDaysPerPublish) { SingleReader = true });
+        // A small buffer: the chunk below drains it, so it only absorbs the query's stream while a chunk is written.
+        var channel = Channel.CreateBounded<DayWork>(new BoundedChannelOptions(128) { SingleReader = true });
         var done = 0;
 
         // Each lane aggregates its ranges over its own connection (the first lane over the cycle's): MySQL runs one

@@ -42,9 +42,9 @@ public sealed class LiveRunner(
         if (options.EventRate > 0 && producer is not null)
         {
             Events = new EventSender(producer, options.Topic, logger);
-            // The send loop blocks briefly when librdkafka's queue is full: keep it off the shared pool.
-            streams.Add(StopAllOnFailure(Task.Factory.StartNew(() => EventStreamAsync(Events, token), CancellationToken.None,
-                TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap(), linked));
+            // An async loop (it awaits its timer between sends): a LongRunning thread would only hold it until the
+            // first await, so it runs on the pool like the transaction stream.
+            streams.Add(StopAllOnFailure(Task.Run(() => EventStreamAsync(Events, token), CancellationToken.None), linked));
         }
         if (streams.Count == 0)
         {
