@@ -149,8 +149,8 @@ public sealed class SummaryPipeline(
         }
 
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        // A small buffer: the chunk below drains it, so it only absorbs the query's stream while a chunk is written.
-        var channel = Channel.CreateBounded<DayWork>(new BoundedChannelOptions(128) { SingleReader = true });
+        // A small buffer: the chunk loop below drains it into the next chunk while the previous one is written.
+        var channel = Channel.CreateBounded<DayWork>(new BoundedChannelOptions(64) { SingleReader = true });
         var done = 0;
 
         // Each lane aggregates its ranges over its own connection (the first lane over the cycle's): MySQL runs one
@@ -201,10 +201,22 @@ public sealed class SummaryPipeline(
             }
         }, CancellationToken.None);
 
+        (Task<(long Rewrote, long Deleted)> Task, List<DayWork> Days)? writing = null;
+        void StartChunk(List<DayWork> days) => writing = (WriteDaysAsync(days, existing, written, cts.Token), days);
+        async Task FinishChunkAsync()
+        {
+            if (writing is not { } w) return;
+            writing = null;
+            var (rewrote, deleted) = await w.Task;
+            daysRewritten += rewrote;
+            daysDeleted += deleted;
+            foreach (var work in w.Days) Tally(work.Rejects);
+        }
+
         try
         {
             // Days are published in chunks, so the local lake flushes the disk twice per chunk rather than twice per
-            // file; the query keeps streaming into the channel while a chunk is written.
+            // file. One chunk is written while the next one fills from the query's stream.
             var chunk = new List<DayWork>(MaxDaysPerPublish);
             while (await channel.Reader.WaitToReadAsync(cts.Token))
             {
@@ -216,24 +228,23 @@ public sealed class SummaryPipeline(
                 }
                 // Wait for a fuller chunk unless the query is done (Completion) or the chunk is full.
                 if (chunk.Count < MaxDaysPerPublish && summaryRows < MaxRowsPerPublish && !channel.Reader.Completion.IsCompleted) continue;
-                var (rewrote, deleted) = await WriteDaysAsync(chunk, existing, written, cts.Token);
-                daysRewritten += rewrote;
-                daysDeleted += deleted;
-                foreach (var work in chunk) Tally(work.Rejects);
-                chunk.Clear();
+                await FinishChunkAsync();
+                StartChunk(chunk);
+                chunk = new List<DayWork>(MaxDaysPerPublish);
             }
+            await FinishChunkAsync();
             if (chunk.Count > 0)
             {
-                var (rewrote, deleted) = await WriteDaysAsync(chunk, existing, written, cts.Token);
-                daysRewritten += rewrote;
-                daysDeleted += deleted;
-                foreach (var work in chunk) Tally(work.Rejects);
+                StartChunk(chunk);
+                await FinishChunkAsync();
             }
         }
         finally
         {
             await cts.CancelAsync();
             await producer;
+            // A chunk still being written when something else failed: let it stop (its error is not the one to report).
+            if (writing is { } orphan) await orphan.Task.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         // Rows without a valid timestamp have no day: their rejects report lives in txn_id blocks.
