@@ -269,7 +269,8 @@ public sealed partial class EventsIngestionService(
         var startedAt = DateTimeOffset.UtcNow;
         var started = Stopwatch.GetTimestamp();
         // A write that timed out may still be running: wait for it rather than racing it with a second one.
-        var write = batch.Write is { IsFaulted: false, IsCanceled: false } running ? running : batch.Write = WriteFilesAsync(batch);
+        // On the pool, as in CloseBatch: the write decodes the batch first, which must not hold up the consume thread.
+        var write = batch.Write is { IsFaulted: false, IsCanceled: false } running ? running : batch.Write = Task.Run(() => WriteFilesAsync(batch));
         ((IAsyncResult)write).AsyncWaitHandle.WaitOne(Min(_writeWait, deadline - DateTime.UtcNow));
         return Commit(consumer, batch, write, startedAt, started);
     }

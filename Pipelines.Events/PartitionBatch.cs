@@ -69,20 +69,25 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     public void Decode()
     {
         if (_raw is null) return;
+        // Into local lists first: the batch's lists only ever hold a complete decode.
+        var events = new List<LakeEvent>(_raw.Count);
+        var malformed = new List<MalformedEvent>();
         foreach (var r in _raw)
         {
             var value = _chunks[r.Chunk].AsSpan(r.Start, r.Length);
             if (CustomerEventDecoder.Decode(r.HasKey, value, r.KafkaTimestampUtc, r.ReceivedUtc, out var lakeEvent, out var reason, out var detail)
                 == CustomerEventDecoder.Outcome.Valid)
             {
-                Events.Add(lakeEvent);
+                events.Add(lakeEvent);
             }
             else
             {
-                Malformed.Add(new MalformedEvent(Convert.ToBase64String(value), reason, detail, TopicPartition.Topic, TopicPartition.Partition.Value, r.Offset,
+                malformed.Add(new MalformedEvent(Convert.ToBase64String(value), reason, detail, TopicPartition.Topic, TopicPartition.Partition.Value, r.Offset,
                     CustomerEventDecoder.TruncateToMicros(r.KafkaTimestampUtc), CustomerEventDecoder.TruncateToMicros(r.ReceivedUtc)));
             }
         }
+        Events.AddRange(events);
+        Malformed.AddRange(malformed);
         _raw = null;
         foreach (var chunk in _chunks) ArrayPool<byte>.Shared.Return(chunk);
         _chunks.Clear();

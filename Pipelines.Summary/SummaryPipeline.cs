@@ -49,6 +49,12 @@ public sealed class SummaryPipeline(
     private readonly TxnOffsetStore _offsets = new(OffsetTable.Summary, options.Value.OffsetSource);
     private readonly TxnIdWatermark _watermark = new(options.Value.GracePeriod, timeProvider);
 
+    /// <summary>Days per published chunk (<see cref="MaxDaysPerPublish"/>; tests use small chunks to cross chunk boundaries).</summary>
+    internal int DaysPerPublish { get; set; } = MaxDaysPerPublish;
+
+    /// <summary>Runs before each range query of a lane, with the range's first day (tests make one lane fail here).</summary>
+    internal Func<DateOnly, CancellationToken, Task>? BeforeRangeQuery { get; set; }
+
     /// <summary>Runs after every partition is published and verified, just before the offset write (tests simulate a crash here).</summary>
     internal Func<CancellationToken, Task>? BeforeOffsetCommit { get; set; }
 
@@ -152,17 +158,27 @@ public sealed class SummaryPipeline(
         // A small buffer: the chunk loop below drains it into the next chunk while the previous one is written.
         var channel = Channel.CreateBounded<DayWork>(new BoundedChannelOptions(64) { SingleReader = true });
         var done = 0;
+        // The first failure of a lane or of a chunk write: it stops everything else (cts) and is the error reported.
+        Exception? firstError = null;
+        void Fail(Exception ex)
+        {
+            if (ex is OperationCanceledException && cts.IsCancellationRequested) return; // stopped because of another failure
+            Interlocked.CompareExchange(ref firstError, ex, null);
+            cts.Cancel();
+        }
 
         // Each lane aggregates its ranges over its own connection (the first lane over the cycle's): MySQL runs one
         // query per core instead of one in all, and the writer below takes days in any order.
         async Task AggregateLaneAsync(IReadOnlyList<(DateOnly First, DateOnly Last)> ranges, bool ownConnection)
         {
-            var laneConnection = ownConnection ? await SummarySource.OpenAsync(dataSource, cts.Token) : connection;
+            MySqlConnection? laneConnection = null;
             MySqlConnection? details = null;
             try
             {
+                laneConnection = ownConnection ? await SummarySource.OpenAsync(dataSource, cts.Token) : connection;
                 foreach (var range in ranges)
                 {
+                    if (BeforeRangeQuery is { } hook) await hook(range.First, cts.Token);
                     await foreach (var a in SummarySource.AggregateRangeAsync(laneConnection, range.First, range.Last, cts.Token))
                     {
                         var rejects = new List<RejectedTxn>();
@@ -179,10 +195,15 @@ public sealed class SummaryPipeline(
                     }
                 }
             }
+            catch (Exception ex)
+            {
+                Fail(ex);
+                throw;
+            }
             finally
             {
                 if (details is not null) await details.DisposeAsync();
-                if (ownConnection) await laneConnection.DisposeAsync();
+                if (ownConnection && laneConnection is not null) await laneConnection.DisposeAsync();
             }
         }
 
@@ -196,13 +217,24 @@ public sealed class SummaryPipeline(
             }
             catch (Exception ex)
             {
-                await cts.CancelAsync(); // a failed lane stops the others
-                channel.Writer.Complete(ex);
+                channel.Writer.Complete(Volatile.Read(ref firstError) ?? ex);
             }
         }, CancellationToken.None);
 
         (Task<(long Rewrote, long Deleted)> Task, List<DayWork> Days)? writing = null;
-        void StartChunk(List<DayWork> days) => writing = (WriteDaysAsync(days, existing, written, cts.Token), days);
+        void StartChunk(List<DayWork> days) => writing = (WriteChunkAsync(days), days);
+        async Task<(long Rewrote, long Deleted)> WriteChunkAsync(List<DayWork> days)
+        {
+            try
+            {
+                return await WriteDaysAsync(days, existing, written, cts.Token);
+            }
+            catch (Exception ex)
+            {
+                Fail(ex);
+                throw;
+            }
+        }
         async Task FinishChunkAsync()
         {
             if (writing is not { } w) return;
@@ -217,20 +249,20 @@ public sealed class SummaryPipeline(
         {
             // Days are published in chunks, so the local lake flushes the disk twice per chunk rather than twice per
             // file. One chunk is written while the next one fills from the query's stream.
-            var chunk = new List<DayWork>(MaxDaysPerPublish);
+            var chunk = new List<DayWork>(DaysPerPublish);
             while (await channel.Reader.WaitToReadAsync(cts.Token))
             {
                 var summaryRows = chunk.Sum(w => w.Summaries.Count);
-                while (chunk.Count < MaxDaysPerPublish && summaryRows < MaxRowsPerPublish && channel.Reader.TryRead(out var work))
+                while (chunk.Count < DaysPerPublish && summaryRows < MaxRowsPerPublish && channel.Reader.TryRead(out var work))
                 {
                     chunk.Add(work);
                     summaryRows += work.Summaries.Count;
                 }
                 // Wait for a fuller chunk unless the query is done (Completion) or the chunk is full.
-                if (chunk.Count < MaxDaysPerPublish && summaryRows < MaxRowsPerPublish && !channel.Reader.Completion.IsCompleted) continue;
+                if (chunk.Count < DaysPerPublish && summaryRows < MaxRowsPerPublish && !channel.Reader.Completion.IsCompleted) continue;
                 await FinishChunkAsync();
                 StartChunk(chunk);
-                chunk = new List<DayWork>(MaxDaysPerPublish);
+                chunk = new List<DayWork>(DaysPerPublish);
             }
             await FinishChunkAsync();
             if (chunk.Count > 0)
@@ -239,12 +271,17 @@ public sealed class SummaryPipeline(
                 await FinishChunkAsync();
             }
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && Volatile.Read(ref firstError) is { } first)
+        {
+            // Cancelled only because a lane or a chunk write failed: report that failure, not the cancellation.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        }
         finally
         {
             await cts.CancelAsync();
             await producer;
-            // A chunk still being written when something else failed: let it stop (its error is not the one to report).
-            if (writing is { } orphan) await orphan.Task.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            // A chunk still being written when something else failed: let it stop (its error, if any, is in firstError).
+            if (writing is { } orphan) await orphan.Task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         // Rows without a valid timestamp have no day: their rejects report lives in txn_id blocks.
@@ -414,12 +451,14 @@ public sealed class SummaryPipeline(
     }
 
     /// <summary>
-    /// Splits the runs over up to <paramref name="parallelism"/> query lanes of about equal days. Only long runs
-    /// (at least <see cref="MinDaysPerLane"/> days a lane) are cut: a short range costs more in a second
-    /// connection and query than it saves. Every day of the runs is in exactly one lane.
+    /// Splits the runs over up to <paramref name="parallelism"/> query lanes of about equal days. Only when there are
+    /// at least two lanes' worth of days (<see cref="MinDaysPerLane"/> each), and only long runs are cut: a short range
+    /// costs more in a second connection and query than it saves. Every day of the runs is in exactly one lane.
     /// </summary>
     internal static List<List<(DateOnly First, DateOnly Last)>> QueryLanes(IReadOnlyList<(DateOnly First, DateOnly Last)> runs, int parallelism)
     {
+        // A cycle over a few short runs (late rows on an old day plus today) stays on one connection.
+        if (runs.Sum(r => r.Last.DayNumber - r.First.DayNumber + 1) < 2 * MinDaysPerLane) parallelism = 1;
         var ranges = new List<(DateOnly First, DateOnly Last)>();
         foreach (var (first, last) in runs)
         {

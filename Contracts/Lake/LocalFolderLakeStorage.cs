@@ -66,31 +66,42 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
     {
         LakeWrites.EnsureDistinctKeys(writes);
         if (writes.Count == 0) return;
-        var staged = new List<(string Temp, string Target)>(writes.Count);
-        var renamed = 0;
-        var canSyncFileSystem = OperatingSystem.IsLinux();
+        // Opened before any temp file is written: syncfs reports the write-back errors seen since its fd was opened
+        // (Linux 5.8 and later), so an error on one of these files cannot slip by.
+        var rootFd = OperatingSystem.IsLinux() ? OpenRoot() : -1;
         try
         {
-            foreach (var write in writes)
+            var staged = new List<(string Temp, string Target)>(writes.Count);
+            var renamed = 0;
+            try
             {
-                var target = PathOf(write.Key);
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                var temp = TempPathFor(target);
-                staged.Add((temp, target));
-                await WriteFileAsync(temp, write.Content, flushToDisk: !canSyncFileSystem, cancellationToken);
+                foreach (var write in writes)
+                {
+                    var target = PathOf(write.Key);
+                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                    var temp = TempPathFor(target);
+                    staged.Add((temp, target));
+                    await WriteFileAsync(temp, write.Content, flushToDisk: rootFd < 0, cancellationToken);
+                }
+                if (rootFd >= 0) SyncFileSystem(rootFd);
+                // As in PublishAsync: a publish cancelled while it wrote never becomes visible.
+                cancellationToken.ThrowIfCancellationRequested();
+                for (; renamed < staged.Count; renamed++) File.Move(staged[renamed].Temp, staged[renamed].Target, overwrite: true);
             }
-            if (canSyncFileSystem) SyncFileSystem();
-            for (; renamed < staged.Count; renamed++) File.Move(staged[renamed].Temp, staged[renamed].Target, overwrite: true);
+            catch
+            {
+                foreach (var (temp, _) in staged.Skip(renamed)) File.Delete(temp);
+                throw;
+            }
+            if (rootFd >= 0) SyncFileSystem(rootFd);
+            else
+            {
+                foreach (var folder in staged.Select(s => Path.GetDirectoryName(s.Target)!).Distinct(StringComparer.Ordinal)) FlushFolder(folder);
+            }
         }
-        catch
+        finally
         {
-            foreach (var (temp, _) in staged.Skip(renamed)) File.Delete(temp);
-            throw;
-        }
-        if (canSyncFileSystem) SyncFileSystem();
-        else
-        {
-            foreach (var folder in staged.Select(s => Path.GetDirectoryName(s.Target)!).Distinct(StringComparer.Ordinal)) FlushFolder(folder);
+            if (rootFd >= 0) Posix.Close(rootFd);
         }
     }
 
@@ -105,19 +116,17 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
         if (flushToDisk) stream.Flush(flushToDisk: true);
     }
 
-    /// <summary>Flushes every file and folder of the file system that holds the lake (Linux <c>syncfs</c>).</summary>
-    private void SyncFileSystem()
+    private int OpenRoot()
     {
         var fd = Posix.Open(_root, 0 /* O_RDONLY */);
         if (fd < 0) throw new IOException($"Could not open the lake folder {_root} to flush it (errno {Marshal.GetLastPInvokeError()}).");
-        try
-        {
-            if (Posix.Syncfs(fd) != 0) throw new IOException($"Could not flush the lake's file system to disk (syncfs errno {Marshal.GetLastPInvokeError()}).");
-        }
-        finally
-        {
-            Posix.Close(fd);
-        }
+        return fd;
+    }
+
+    /// <summary>Flushes every file and folder of the file system that holds the lake (Linux <c>syncfs</c>).</summary>
+    private static void SyncFileSystem(int rootFd)
+    {
+        if (Posix.Syncfs(rootFd) != 0) throw new IOException($"Could not flush the lake's file system to disk (syncfs errno {Marshal.GetLastPInvokeError()}).");
     }
 
     private const int EINVAL = 22;

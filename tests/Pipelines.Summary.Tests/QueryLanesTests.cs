@@ -29,9 +29,9 @@ public sealed class QueryLanesTests
     }
 
     [Fact]
-    public void Short_runs_are_spread_over_lanes_whole_and_each_lane_is_in_day_order()
+    public void Runs_too_short_to_cut_are_spread_over_lanes_whole_and_each_lane_is_in_day_order()
     {
-        var runs = new List<(DateOnly, DateOnly)> { (Day0, Day0), (Day0.AddDays(5), Day0.AddDays(6)), (Day0.AddDays(10), Day0.AddDays(12)), (Day0.AddDays(20), Day0.AddDays(20)) };
+        var runs = new List<(DateOnly, DateOnly)> { (Day0, Day0.AddDays(59)), (Day0.AddDays(100), Day0.AddDays(129)), (Day0.AddDays(200), Day0.AddDays(239)) };
 
         var lanes = SummaryPipeline.QueryLanes(runs, 2);
 
@@ -39,5 +39,15 @@ public sealed class QueryLanesTests
         Assert.Equal(runs.Order(), lanes.SelectMany(l => l).Order()); // no run cut
         Assert.All(lanes, lane => Assert.Equal(lane.OrderBy(r => r.First), lane));
         Assert.Single(SummaryPipeline.QueryLanes(runs, 1));
+    }
+
+    [Fact]
+    public void A_cycle_over_a_few_short_runs_stays_on_one_connection()
+    {
+        // Late rows on an old day plus yesterday and today: fewer days than two lanes' worth.
+        var runs = new List<(DateOnly, DateOnly)> { (Day0, Day0), (Day0.AddDays(300), Day0.AddDays(301)) };
+
+        Assert.Single(SummaryPipeline.QueryLanes(runs, 2));
+        Assert.Single(SummaryPipeline.QueryLanes([(Day0, Day0.AddDays(118))], 4));
     }
 }

@@ -89,8 +89,14 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
         var twoLanes = bed.NewLake();
         var oneLane = bed.NewLake();
 
+        var smallChunks = bed.NewLake();
+
         var result = await bed.Pipeline(twoLanes, configure: o => o.QueryParallelism = 2).RebuildAsync(cancellationToken: ct);
         await bed.Pipeline(oneLane, configure: o => o.QueryParallelism = 1).RebuildAsync(cancellationToken: ct);
+        // 7-day chunks: many chunks, each written while the next one fills.
+        var chunked = bed.Pipeline(smallChunks, configure: o => o.QueryParallelism = 2);
+        chunked.DaysPerPublish = 7;
+        await chunked.RebuildAsync(cancellationToken: ct);
 
         Assert.Equal(3000, result.TransactionsAggregated - result.Rejected);
         Assert.Equal(3, result.Rejected);
@@ -102,6 +108,65 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
         var twoLaneObjects = await TestBed.SnapshotAsync(twoLanes, ct);
         Assert.Equal(3, twoLaneObjects.Keys.Count(k => k.StartsWith(LakeLayout.SummaryRejects + "/", StringComparison.Ordinal)));
         Assert.Equal(await TestBed.SnapshotAsync(oneLane, ct), twoLaneObjects);
+        Assert.Equal(await TestBed.SnapshotAsync(smallChunks, ct), twoLaneObjects);
+    }
+
+    [Fact]
+    public async Task A_chunk_that_fails_to_publish_fails_the_rebuild_with_its_own_error_and_the_offset_stays()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var bed = await BedAsync("local");
+        await bed.InsertAsync(bed.RandomValid(1000, Day0, 150, seed: 22), ct);
+        var lake = new FailingPublishLake(bed.NewLake(), failAtCall: 2);
+        var pipeline = bed.Pipeline(lake, configure: o => o.QueryParallelism = 2);
+        pipeline.DaysPerPublish = 10;
+
+        var error = await Assert.ThrowsAsync<IOException>(() => pipeline.RebuildAsync(cancellationToken: ct));
+
+        Assert.Equal(FailingPublishLake.Message, error.Message);
+        Assert.Equal(0, await bed.OffsetAsync(ct: ct));
+        Assert.True(lake.Calls >= 2);
+    }
+
+    [Fact]
+    public async Task A_query_lane_that_fails_stops_the_other_and_its_own_error_is_reported()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var bed = await BedAsync("local");
+        await bed.InsertAsync(bed.RandomValid(1000, Day0, 150, seed: 23), ct);
+        var pipeline = bed.Pipeline(bed.NewLake(), configure: o => o.QueryParallelism = 2);
+        var laneStarts = new List<DateOnly>();
+        // The second lane (the later half of the days) fails at once; the first one would go on for its whole half.
+        pipeline.BeforeRangeQuery = (first, token) =>
+        {
+            lock (laneStarts) laneStarts.Add(first);
+            return first > Day0 ? Task.FromException(new TimeoutException("injected: lane lost its connection")) : Task.CompletedTask;
+        };
+
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => pipeline.RebuildAsync(cancellationToken: ct));
+
+        Assert.Equal("injected: lane lost its connection", error.Message);
+        Assert.Equal(2, laneStarts.Count);
+        Assert.Equal(0, await bed.OffsetAsync(ct: ct));
+    }
+
+    /// <summary>The real lake, except that one batch publish fails (a disk or network error half-way through a rebuild).</summary>
+    private sealed class FailingPublishLake(Contracts.Lake.ILakeStorage inner, int failAtCall) : Contracts.Lake.ILakeStorage
+    {
+        public const string Message = "injected: the lake rejected a batch";
+        private int _calls;
+
+        public int Calls => Volatile.Read(ref _calls);
+        public string RootUri => inner.RootUri;
+
+        public Task PublishAllAsync(IReadOnlyList<Contracts.Lake.LakeWrite> writes, CancellationToken cancellationToken = default) =>
+            Interlocked.Increment(ref _calls) == failAtCall ? throw new IOException(Message) : inner.PublishAllAsync(writes, cancellationToken);
+
+        public Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.PublishAsync(key, content, cancellationToken);
+        public Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.TryCreateAsync(key, content, cancellationToken);
+        public Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default) => inner.ReadAsync(key, cancellationToken);
+        public Task<IReadOnlyList<Contracts.Lake.LakeObject>> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
     }
 
     private static async Task<List<string>> IndependentSummaryAsync(TestBed bed, CancellationToken ct, bool validOnly = false)
