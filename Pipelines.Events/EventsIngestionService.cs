@@ -222,7 +222,7 @@ public sealed partial class EventsIngestionService(
             _failed.Add(batch);
             return;
         }
-        var write = batch.Write = Task.Run(() => WriteFilesAsync(batch));
+        var write = StartWrite(batch);
         _inflight.Enqueue(new InFlightWrite(batch, write, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp()));
         CompleteWrites(consumer, drain: false);
     }
@@ -269,8 +269,7 @@ public sealed partial class EventsIngestionService(
         var startedAt = DateTimeOffset.UtcNow;
         var started = Stopwatch.GetTimestamp();
         // A write that timed out may still be running: wait for it rather than racing it with a second one.
-        // On the pool, as in CloseBatch: the write decodes the batch first, which must not hold up the consume thread.
-        var write = batch.Write is { IsFaulted: false, IsCanceled: false } running ? running : batch.Write = Task.Run(() => WriteFilesAsync(batch));
+        var write = batch.Write is { IsFaulted: false, IsCanceled: false } running ? running : StartWrite(batch);
         ((IAsyncResult)write).AsyncWaitHandle.WaitOne(Min(_writeWait, deadline - DateTime.UtcNow));
         return Commit(consumer, batch, write, startedAt, started);
     }
@@ -319,6 +318,9 @@ public sealed partial class EventsIngestionService(
             return false;
         }
     }
+
+    /// <summary>Starts the batch's write on the pool: it decodes the batch first, which must not hold up the consume thread.</summary>
+    private Task<int> StartWrite(PartitionBatch batch) => batch.Write = Task.Run(() => WriteFilesAsync(batch));
 
     private async Task<int> WriteFilesAsync(PartitionBatch batch)
     {

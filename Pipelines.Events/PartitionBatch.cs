@@ -25,8 +25,8 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     public long LastOffset { get; private set; } = -1;
     public DateTime FirstRecordUtc { get; private set; }
     public long Bytes { get; private set; }
-    public List<LakeEvent> Events { get; } = [];
-    public List<MalformedEvent> Malformed { get; } = [];
+    public List<LakeEvent> Events { get; private set; } = [];
+    public List<MalformedEvent> Malformed { get; private set; } = [];
     public List<ActivityLink> Links { get; } = [];
     /// <summary>Messages in the batch (valid and malformed).</summary>
     public int Count { get; private set; }
@@ -69,7 +69,7 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     public void Decode()
     {
         if (_raw is null) return;
-        // Into local lists first: the batch's lists only ever hold a complete decode.
+        // Into new lists, set at the end: the batch's lists only ever hold a complete decode.
         var events = new List<LakeEvent>(_raw.Count);
         var malformed = new List<MalformedEvent>();
         foreach (var r in _raw)
@@ -86,8 +86,8 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
                     CustomerEventDecoder.TruncateToMicros(r.KafkaTimestampUtc), CustomerEventDecoder.TruncateToMicros(r.ReceivedUtc)));
             }
         }
-        Events.AddRange(events);
-        Malformed.AddRange(malformed);
+        Events = events;
+        Malformed = malformed;
         _raw = null;
         foreach (var chunk in _chunks) ArrayPool<byte>.Shared.Return(chunk);
         _chunks.Clear();

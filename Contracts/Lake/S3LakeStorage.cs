@@ -76,15 +76,18 @@ public sealed class S3LakeStorage : ILakeStorage, IDisposable
     public async Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
         using var stream = new MemoryStream(content.ToArray(), writable: false);
-        await _client.PutObjectAsync(new PutObjectRequest
-        {
-            BucketName = Bucket,
-            Key = FullKey(key),
-            InputStream = stream,
-            AutoCloseStream = false,
-            UseChunkEncoding = false,
-        }, cancellationToken);
+        await _client.PutObjectAsync(PutRequest(key, stream), cancellationToken);
     }
+
+    /// <summary>One PUT of the whole object at its final key, without chunked encoding (MinIO, s3rver).</summary>
+    private PutObjectRequest PutRequest(string key, MemoryStream content) => new()
+    {
+        BucketName = Bucket,
+        Key = FullKey(key),
+        InputStream = content,
+        AutoCloseStream = false,
+        UseChunkEncoding = false,
+    };
 
     /// <summary>PUTs sent at once by <see cref="PublishAllAsync"/>.</summary>
     public const int PublishParallelism = 8;
@@ -112,15 +115,9 @@ public sealed class S3LakeStorage : ILakeStorage, IDisposable
         using var stream = new MemoryStream(content.ToArray(), writable: false);
         try
         {
-            await _client.PutObjectAsync(new PutObjectRequest
-            {
-                BucketName = Bucket,
-                Key = FullKey(key),
-                InputStream = stream,
-                AutoCloseStream = false,
-                UseChunkEncoding = false,
-                IfNoneMatch = "*",
-            }, cancellationToken);
+            var request = PutRequest(key, stream);
+            request.IfNoneMatch = "*";
+            await _client.PutObjectAsync(request, cancellationToken);
             return true;
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode is HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)

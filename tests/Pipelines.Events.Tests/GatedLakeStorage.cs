@@ -7,7 +7,7 @@ namespace CustomerData.Pipelines.Events.Tests;
 /// matches waits (as a slow upload would, honouring cancellation) until the gate opens; then the real storage
 /// does the write. Everything else goes straight through.
 /// </summary>
-public sealed class GatedLakeStorage(ILakeStorage inner, Func<string, bool> gated) : ILakeStorage
+public sealed class GatedLakeStorage(ILakeStorage inner, Func<string, bool> gated) : CustomerData.TestServers.DelegatingLakeStorage(inner)
 {
     private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _blocked;
@@ -17,31 +17,23 @@ public sealed class GatedLakeStorage(ILakeStorage inner, Func<string, bool> gate
 
     public void Open() => _open.TrySetResult();
 
-    public string RootUri => inner.RootUri;
-
-    public async Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    public override async Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
         await WaitAtGateAsync(key, cancellationToken);
-        await inner.PublishAsync(key, content, cancellationToken);
+        await base.PublishAsync(key, content, cancellationToken);
     }
 
-    public async Task PublishAllAsync(IReadOnlyList<LakeWrite> writes, CancellationToken cancellationToken = default)
+    public override async Task PublishAllAsync(IReadOnlyList<LakeWrite> writes, CancellationToken cancellationToken = default)
     {
         foreach (var write in writes) await WaitAtGateAsync(write.Key, cancellationToken);
-        await inner.PublishAllAsync(writes, cancellationToken);
+        await base.PublishAllAsync(writes, cancellationToken);
     }
 
-    public async Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    public override async Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
         await WaitAtGateAsync(key, cancellationToken);
-        return await inner.TryCreateAsync(key, content, cancellationToken);
+        return await base.TryCreateAsync(key, content, cancellationToken);
     }
-
-    public Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default) => inner.ReadAsync(key, cancellationToken);
-
-    public Task<IReadOnlyList<LakeObject>> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
-
-    public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
 
     private async Task WaitAtGateAsync(string key, CancellationToken cancellationToken)
     {

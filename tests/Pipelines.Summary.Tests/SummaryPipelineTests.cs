@@ -151,22 +151,15 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
     }
 
     /// <summary>The real lake, except that one batch publish fails (a disk or network error half-way through a rebuild).</summary>
-    private sealed class FailingPublishLake(Contracts.Lake.ILakeStorage inner, int failAtCall) : Contracts.Lake.ILakeStorage
+    private sealed class FailingPublishLake(Contracts.Lake.ILakeStorage inner, int failAtCall) : CustomerData.TestServers.DelegatingLakeStorage(inner)
     {
         public const string Message = "injected: the lake rejected a batch";
         private int _calls;
 
         public int Calls => Volatile.Read(ref _calls);
-        public string RootUri => inner.RootUri;
 
-        public Task PublishAllAsync(IReadOnlyList<Contracts.Lake.LakeWrite> writes, CancellationToken cancellationToken = default) =>
-            Interlocked.Increment(ref _calls) == failAtCall ? throw new IOException(Message) : inner.PublishAllAsync(writes, cancellationToken);
-
-        public Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.PublishAsync(key, content, cancellationToken);
-        public Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) => inner.TryCreateAsync(key, content, cancellationToken);
-        public Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default) => inner.ReadAsync(key, cancellationToken);
-        public Task<IReadOnlyList<Contracts.Lake.LakeObject>> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
-        public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => inner.DeleteAsync(key, cancellationToken);
+        public override Task PublishAllAsync(IReadOnlyList<Contracts.Lake.LakeWrite> writes, CancellationToken cancellationToken = default) =>
+            Interlocked.Increment(ref _calls) == failAtCall ? throw new IOException(Message) : base.PublishAllAsync(writes, cancellationToken);
     }
 
     private static async Task<List<string>> IndependentSummaryAsync(TestBed bed, CancellationToken ct, bool validOnly = false)
