@@ -62,7 +62,10 @@ public sealed class LiveTests(MariaDbFixture mariaDb, KafkaFixture kafka)
                 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
                 using var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(10) };
                 var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-                while (await LiveTransactionsAsync(cs) < 20 * (start + 1) && DateTime.UtcNow < deadline)
+                // Each start must add its share of both streams; waiting on transactions alone let a fast
+                // seed stop the host before 100 events had been sent.
+                while ((await LiveTransactionsAsync(cs) < 20 * (start + 1) || MessagesInTopic(kafka.Cluster.BootstrapServers, topic) < 50 * (start + 1))
+                       && DateTime.UtcNow < deadline)
                 {
                     await Task.Delay(250, Token);
                 }

@@ -79,4 +79,22 @@ internal static class TestSupport
         consumer.Close();
         return messages;
     }
+
+    /// <summary>Messages in a topic by its partitions' watermarks; 0 while the topic does not exist yet.</summary>
+    public static long MessagesInTopic(string bootstrapServers, string topic)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrapServers }).Build();
+        var metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(5)).Topics.SingleOrDefault(t => t.Topic == topic);
+        if (metadata is null || metadata.Error.IsError) return 0;
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = "watermarks-" + Guid.NewGuid().ToString("N"),
+        }).Build();
+        return metadata.Partitions.Sum(p =>
+        {
+            var w = consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), TimeSpan.FromSeconds(5));
+            return w.High.Value - w.Low.Value;
+        });
+    }
 }
