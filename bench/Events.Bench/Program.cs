@@ -1,5 +1,6 @@
 // Pipeline C benchmark: throughput vs a bare consume loop, freshness at 1,000 events/s, compaction and query time.
 // Run: dotnet run -c Release --project bench/Events.Bench [-- --events 2000000] [--throughput-only] [--repeat 2] [--set Events:Key=value ...]
+// --pipeline-only: only the sustained pipeline run(s), no bare loop (for profiling the pipeline alone).
 using System.Diagnostics;
 using System.Globalization;
 using Avro.Generic;
@@ -29,7 +30,8 @@ if (args.Length > 0 && args[0] == "--parquet-only")
     return;
 }
 var totalEvents = args.Length >= 2 && args[0] == "--events" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 2_000_000;
-var throughputOnly = args.Contains("--throughput-only");
+var pipelineOnly = args.Contains("--pipeline-only");
+var throughputOnly = pipelineOnly || args.Contains("--throughput-only");
 // --set Events:Key=value (repeatable): pipeline settings for every run, to compare settings in one command.
 var overrides = args.Select((a, i) => (a, i)).Where(x => x.a == "--set" && x.i + 1 < args.Length)
     .Select(x => args[x.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => (string?)kv[1]);
@@ -59,16 +61,28 @@ Console.Error.WriteLine($"produced {totalEvents:N0} events into {partitions} par
 // 2. Baseline: a bare consume-and-discard loop over the same topic, then 3. the pipeline with default settings
 // into a local lake; alternated --repeat times (default 2), best of each, because the machine's speed drifts.
 var repeat = Math.Max(1, args.Select((a, i) => (a, i)).Where(x => x.a == "--repeat" && x.i + 1 < args.Length).Select(x => int.Parse(args[x.i + 1], CultureInfo.InvariantCulture)).DefaultIfEmpty(2).First());
-double bareRate = 0, pipelineRate = 0;
+double bareRate = 0, pipelineRate = 0, bareCpu = double.MaxValue, pipelineCpu = double.MaxValue;
 for (var r = 0; r < repeat; r++)
 {
-    bareRate = Math.Max(bareRate, BareConsume(bootstrap, AllPartitions(topicNames, partitionsPerTopic), totalEvents));
+    if (!pipelineOnly)
+    {
+        bareRate = Math.Max(bareRate, BareConsume(bootstrap, AllPartitions(topicNames, partitionsPerTopic), totalEvents));
+        bareCpu = Math.Min(bareCpu, LastCpuMicrosPerEvent);
+    }
     pipelineRate = Math.Max(pipelineRate, await RunPipelineAsync(bootstrap, topic, $"bench-default-{r}", Path.Combine(work, $"lake-default-{r}"),
         AllPartitions(topicNames, partitionsPerTopic), new Dictionary<string, string?>()));
+    pipelineCpu = Math.Min(pipelineCpu, LastCpuMicrosPerEvent);
 }
 rows.Add(($"bare consume-and-discard loop (best of {repeat})", $"{bareRate:N0} events/s", ""));
 rows.Add(($"pipeline, default settings (Kafka mock → local lake; best of {repeat})", $"{pipelineRate:N0} events/s", "≥ 150,000 events/s"));
 rows.Add(("pipeline / bare loop", $"{pipelineRate / bareRate:P0}", "≥ 50 %"));
+// CPU time per event (process total, so the in-process mock broker is in both): steadier than rates on a busy machine.
+rows.Add(($"CPU per event, bare loop / pipeline (least of {repeat})", $"{(pipelineOnly ? "-" : $"{bareCpu:F2} µs")} / {pipelineCpu:F2} µs", ""));
+if (pipelineOnly)
+{
+    PrintTable(totalEvents, partitions, rows);
+    return;
+}
 
 // A burst: the same volume with record time at 1,000,000 events/s. Every one of the 64 partitions holds only ~31,000
 // events (the mock's retention) and spans 2 s of record time, so no batch closes before the end of the data and
@@ -202,6 +216,7 @@ static double BareConsume(string bootstrap, List<TopicPartition> tps, int expect
     var count = 0;
     long bytes = 0;
     var started = 0L;
+    var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
     while (count < expected)
     {
         var result = consumer.Consume(TimeSpan.FromSeconds(30)) ?? throw new TimeoutException($"bare loop stalled at {count}: positions {string.Join(", ", consumer.Assignment.Select(tp => consumer.Position(tp)))}");
@@ -210,6 +225,7 @@ static double BareConsume(string bootstrap, List<TopicPartition> tps, int expect
         count++;
     }
     var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+    LastCpuMicrosPerEvent = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalMicroseconds / count;
     consumer.Close();
     GC.KeepAlive(bytes);
     return count / elapsed;
@@ -228,6 +244,7 @@ static async Task<double> RunPipelineAsync(string bootstrap, string topic, strin
     builder.Configuration.AddInMemoryCollection(Overrides);
     builder.AddEventsPipeline();
     using var host = builder.Build();
+    var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
     await host.StartAsync();
     var state = host.Services.GetRequiredService<IngestionState>();
     using var offsets = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = group }).Build();
@@ -241,6 +258,7 @@ static async Task<double> RunPipelineAsync(string bootstrap, string topic, strin
         await Task.Delay(20);
     }
     var elapsed = Stopwatch.GetElapsedTime(state.FirstRecordTimestamp).TotalSeconds;
+    LastCpuMicrosPerEvent = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalMicroseconds / highs.Values.Sum();
     await host.StopAsync();
     return highs.Values.Sum() / elapsed;
 }
@@ -358,4 +376,6 @@ static partial class Program
 {
     private static DateTime stopDeadline = DateTime.MaxValue;
     private static Dictionary<string, string?> Overrides = [];
+    /// <summary>The process's CPU time per event of the last BareConsume or RunPipelineAsync (the in-process mock broker's share included).</summary>
+    private static double LastCpuMicrosPerEvent;
 }
