@@ -148,7 +148,8 @@ public sealed class LocalStackTests
             AutoOffsetReset = AutoOffsetReset.Earliest,
         }).Build();
         consumer.Subscribe(topic);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        // Six services run beside this consumer on a small machine: its group join can be slow.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         string? received = null;
         while (received != value && DateTime.UtcNow < deadline)
         {

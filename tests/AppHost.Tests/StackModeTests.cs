@@ -34,7 +34,8 @@ public sealed class StackModeTests
                 new ConfigurationBuilder()
                     .AddInMemoryCollection(new Dictionary<string, string?> { ["ASPIRE_CONTAINER_RUNTIME"] = runtime })
                     .Build()));
-            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+            // The probe gives up after 3 s; the bound leaves a slow machine room and is still well under the 30 s hang.
+            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(20));
         }
         finally
         {

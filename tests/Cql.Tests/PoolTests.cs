@@ -38,7 +38,7 @@ public sealed class PoolTests
         var options = CqlSessionOptions.Parse(server.ConnectionString());
         options.HeartbeatInterval = TimeSpan.FromMilliseconds(100);
         await using var session = await CqlSession.ConnectAsync(options, cancellationToken: Ct);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (server.OptionsRequests < 2 && DateTime.UtcNow < deadline) await Task.Delay(50, Ct);
         Assert.True(server.OptionsRequests >= 2, $"expected heartbeats, saw {server.OptionsRequests} OPTIONS");
         Assert.Equal("local", (await session.ExecuteAsync("SELECT key FROM system.local", cancellationToken: Ct)).Rows.Single().GetString(0));

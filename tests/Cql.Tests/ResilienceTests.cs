@@ -113,7 +113,14 @@ public sealed class ResilienceTests
             Assert.Contains("50 ms", ex.Message);
             // The late response frees its stream id; the connection stays usable.
             server.Faults.Latency = TimeSpan.Zero;
-            await Task.Delay(500, Ct);
+            // The server applies the timed-out write only after its 400 ms latency: wait (bounded) until it has,
+            // rather than a fixed pause that a slow machine can outlast.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while ((await session.ExecuteAsync("SELECT v FROM kv WHERE k = 1", cancellationToken: Ct)).Rows.Count == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the timed-out write never reached the server within 30 s");
+                await Task.Delay(50, Ct);
+            }
             await session.ExecuteAsync(upsert, [2, "y"], cancellationToken: Ct);
             Assert.Equal(2, (await session.ExecuteAsync("SELECT COUNT(*) FROM kv", cancellationToken: Ct)).Rows.Single().GetInt64(0));
         }
@@ -143,7 +150,7 @@ public sealed class ResilienceTests
 
             await using var restarted = await CqlDevServer.StartAsync(new CqlDevServerOptions { Port = port, DataFile = dataFile }, cancellationToken: Ct);
             CqlResult? result = null;
-            var deadline = DateTime.UtcNow.AddSeconds(15);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
             while (result is null)
             {
                 try

@@ -81,13 +81,21 @@ public sealed class CompactionTests(KafkaFixture kafka, S3rverFixture s3)
         }
         await Task.Delay(1_500, ct); // past the grace period: the next pass deletes the replaced files
         await compactor.RunPassAsync(b => EventsCompactionService.CommittedOffsets(offsetReader, b), ct);
-        await Task.Delay(500, ct);
+        // The reader must also take a whole snapshot that starts after the clean-up (a fixed pause did not ensure
+        // one on a slow machine, where one snapshot over many S3 objects can take seconds).
+        var afterCleanUp = Volatile.Read(ref snapshots) + 1;
+        var readerDeadline = DateTime.UtcNow.AddSeconds(60);
+        while (Volatile.Read(ref snapshots) < Math.Max(3, afterCleanUp + 1) && !readerTask.IsCompleted && DateTime.UtcNow < readerDeadline)
+        {
+            await Task.Delay(50, ct);
+        }
         await stop.CancelAsync();
         await readerTask;
 
         Assert.True(problems.IsEmpty, string.Join("\n", problems));
         Assert.True(compactions >= 2, $"compactions ran during ingestion ({compactions})");
         Assert.True(snapshots >= 3, $"the reader took snapshots during compaction ({snapshots})");
+        Assert.True(snapshots > afterCleanUp, $"the reader took a snapshot after the clean-up ({snapshots} snapshots, {afterCleanUp + 1} needed)");
         Assert.Single(view.Readable);
 
         // The one compacted file holds exactly the events ingested, sorted for customer queries, in several row groups.

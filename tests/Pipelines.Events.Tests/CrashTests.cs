@@ -39,10 +39,17 @@ public sealed class CrashTests(KafkaFixture kafka)
         {
             var process = StartPipeline(lakeFolder.Root, topic, group);
             // Kill at a random moment after it got its partitions (a restart first waits for the dead member's session to expire).
-            var deadline = DateTime.UtcNow.AddSeconds(30);
+            var deadline = DateTime.UtcNow.AddSeconds(90);
             while (!process.Output.Contains("Assigned partitions", StringComparison.Ordinal) && DateTime.UtcNow < deadline && !process.HasExited)
             {
                 await Task.Delay(50, ct);
+            }
+            Assert.True(process.Output.Contains("Assigned partitions", StringComparison.Ordinal), $"Round {round}: the pipeline got no partitions within 90 s:\n{process.Output}");
+            if (round == 0)
+            {
+                // The first run commits a batch before its random kill: on a slow machine a freshly started process
+                // may need longer than the random delay for its first write, and then no kill would hit a working pipeline.
+                await WaitUntilCommittedAsync(offsets, topic, partitions, process, ct);
             }
             await Task.Delay(TimeSpan.FromMilliseconds(random.Next(100, 1_500)), ct);
             Assert.False(process.HasExited, $"The pipeline exited by itself:\n{process.Output}");
@@ -57,7 +64,8 @@ public sealed class CrashTests(KafkaFixture kafka)
         var final = StartPipeline(lakeFolder.Root, topic, group);
         try
         {
-            await Lake.WaitForCommittedAsync(kafka.Cluster.BootstrapServers, topic, group, partitions, TimeSpan.FromSeconds(60), () => final.Output);
+            // Catching up on everything the killed runs left (tens of thousands of events) after the dead members' sessions expired.
+            await Lake.WaitForCommittedAsync(kafka.Cluster.BootstrapServers, topic, group, partitions, TimeSpan.FromSeconds(180), () => final.Output);
         }
         finally
         {
@@ -68,6 +76,19 @@ public sealed class CrashTests(KafkaFixture kafka)
         Assert.True(committedBeforeFinalRun > 0, "the killed runs committed some batches (the kills hit a working pipeline)");
         Assert.True(committedBeforeFinalRun < sent.Count, "the killed runs had not finished the stream");
         await Lake.AssertExactlyOnceAsync(new LocalFolderLakeStorage(lakeFolder.Root), sent);
+    }
+
+    /// <summary>Waits (bounded) until the group has committed an offset on some partition.</summary>
+    private static async Task WaitUntilCommittedAsync(IConsumer<Ignore, Ignore> offsets, string topic, int partitions, RunningProcess process, CancellationToken ct)
+    {
+        var tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList();
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (!offsets.Committed(tps, TimeSpan.FromSeconds(10)).Any(c => c.Offset.Value > 0))
+        {
+            Assert.False(process.HasExited, $"The pipeline exited by itself:\n{process.Output}");
+            Assert.True(DateTime.UtcNow < deadline, $"The first run committed no batch within 90 s:\n{process.Output}");
+            await Task.Delay(100, ct);
+        }
     }
 
     private RunningProcess StartPipeline(string lakeRoot, string topic, string group)

@@ -43,10 +43,10 @@ public sealed class FaultTests(KafkaFixture kafka)
 
         // The lake comes back: the waiting batches are written, committed, and consumption resumes.
         File.Delete(blocker);
-        await Lake.WaitForCommittedAsync(kafka.Cluster.BootstrapServers, topic, group, partitions, TimeSpan.FromSeconds(30));
+        await Lake.WaitForCommittedAsync(kafka.Cluster.BootstrapServers, topic, group, partitions, TimeSpan.FromSeconds(60));
         // The commit lands just before the service marks itself recovered: poll, bounded.
         var recovery = Stopwatch.StartNew();
-        while (host.State.DegradedReason is not null && recovery.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(50, ct);
+        while (host.State.DegradedReason is not null && recovery.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50, ct);
         Assert.Null(host.State.DegradedReason);
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync(r => r.Name == "events-ingestion", ct)).Status);
         await Lake.AssertExactlyOnceAsync(new LocalFolderLakeStorage(lakeFolder.Root), sent);

@@ -106,7 +106,7 @@ public sealed class LakeIdentityTests(KafkaFixture kafka)
 
     private static async Task WaitAsync(Func<bool> condition, string what)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting until {what}.");

@@ -41,7 +41,7 @@ public sealed class ZombieWriteTests(KafkaFixture kafka)
             new Dictionary<string, string?>(kafkaSettings) { ["Events:MaxBatchRecords"] = "100" },
             services => services.AddSingleton<ILakeStorage>(gated));
         var sent = await TestEvents.ProduceAsync(producer, topic, 1_200, malformedEvery: 20, baseTime, cancellationToken: ct);
-        await WaitAsync(() => gated.Blocked >= 3, TimeSpan.FromSeconds(30), "the first member's second-day writes hang");
+        await WaitAsync(() => gated.Blocked >= 3, TimeSpan.FromSeconds(60), "the first member's second-day writes hang");
 
         // A second member joins: the partitions move while the first member's writes still hang.
         await using var healthy = await PipelineHost.StartAsync(kafka.Cluster.BootstrapServers, lakeFolder.Root, topic, group,

@@ -79,7 +79,8 @@ public sealed class ProfileHostTests(MariaDbFixture maria, CqlDevServerFixture c
     {
         ["ConnectionStrings__customerdb"] = bed.ConnectionString,
         ["ConnectionStrings__cassandra"] = cassandra,
-        ["Cassandra__cassandra__Session__ConnectTimeout"] = "00:00:02",
+        // Generous for a loaded machine (a fresh process's handshake); the "down" case is refused at once anyway.
+        ["Cassandra__cassandra__Session__ConnectTimeout"] = "00:00:10",
         ["Profile__Consistency"] = "ONE",
         ["Profile__MaxAttempts"] = "2",
         ["Profile__RetryBaseDelay"] = "00:00:00.010",

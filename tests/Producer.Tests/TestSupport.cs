@@ -58,7 +58,7 @@ internal static class TestSupport
         return string.Join(" ", parts);
     }
 
-    /// <summary>Reads <paramref name="expected"/> messages from the start of <paramref name="topic"/> (fails after 30 s).</summary>
+    /// <summary>Reads <paramref name="expected"/> messages from the start of <paramref name="topic"/> (gives up after 60 s).</summary>
     public static List<ConsumeResult<byte[]?, byte[]>> Consume(string bootstrapServers, string topic, int expected)
     {
         using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
@@ -70,7 +70,7 @@ internal static class TestSupport
         }).Build();
         consumer.Subscribe(topic);
         var messages = new List<ConsumeResult<byte[]?, byte[]>>();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (messages.Count < expected && DateTime.UtcNow < deadline)
         {
             var result = consumer.Consume(TimeSpan.FromMilliseconds(200));

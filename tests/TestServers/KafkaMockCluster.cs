@@ -42,7 +42,7 @@ public sealed class KafkaMockCluster : IDisposable
     public int EnsureTopic(string topic)
     {
         using var admin = new DependentAdminClientBuilder(_host.Handle).Build();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
             var metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(5));

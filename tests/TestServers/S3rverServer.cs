@@ -38,14 +38,15 @@ public sealed class S3rverServer : IAsyncDisposable
         var server = new S3rverServer(process, folder, port, bucket);
         // The bucket is configured at start; wait until it answers so tests never race it.
         using var client = server.CreateClient();
-        for (var i = 0; ; i++)
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
         {
             try
             {
                 await client.ListObjectsV2Async(new Amazon.S3.Model.ListObjectsV2Request { BucketName = bucket, MaxKeys = 1 });
                 break;
             }
-            catch (AmazonS3Exception) when (i < 50)
+            catch (AmazonS3Exception) when (DateTime.UtcNow < deadline)
             {
                 await Task.Delay(100);
             }
