@@ -22,13 +22,9 @@ public static class EventsPipelineExtensions
         builder.Services.AddHostedService<EventsIngestionService>();
         builder.Services.AddHostedService<EventsCompactionService>();
 
-        var kafkaConfig = new Confluent.Kafka.AdminClientConfig
-        {
-            BootstrapServers = builder.Configuration.GetConnectionString(PlatformNames.Connections.Kafka),
-        };
-        builder.Services.AddHealthChecks()
-            .AddCheck<EventsIngestionHealthCheck>("events-ingestion", HealthStatus.Degraded, ["ready"])
-            .Add(new HealthCheckRegistration("kafka", _ => new KafkaHealthCheck(kafkaConfig), HealthStatus.Unhealthy, ["ready", "kafka"], TimeSpan.FromSeconds(5)));
+        builder.Services.AddHealthChecks().AddCheck<EventsIngestionHealthCheck>("events-ingestion", HealthStatus.Degraded, ["ready"]);
+        // The consumer is built by EventsConsumerFactory (rebalance handlers), so only the shared Kafka health check is added.
+        builder.AddKafkaHealthCheck(PlatformNames.Connections.Kafka);
         return builder;
     }
 }

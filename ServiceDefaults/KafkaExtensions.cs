@@ -105,25 +105,37 @@ public static class KafkaExtensions
         return settings;
     }
 
+    /// <summary>
+    /// Adds the health check <c>kafka-{connectionName}</c> (tags <c>ready</c>, <c>kafka</c>): Healthy when the cluster
+    /// answers a metadata request. For services that build their own Kafka clients; the producer and consumer
+    /// registrations add it themselves. Added once per connection name, however often it is called.
+    /// </summary>
+    public static IHostApplicationBuilder AddKafkaHealthCheck(this IHostApplicationBuilder builder, string connectionName)
+    {
+        AddHealthCheck(builder, connectionName, ReadSettings(builder, connectionName));
+        return builder;
+    }
+
     private static void AddCommon(IHostApplicationBuilder builder, string connectionName, KafkaSettings settings)
     {
-        var healthCheckName = $"kafka-{connectionName}";
-        if (!settings.DisableHealthChecks
-            && !builder.Services.Any(d => d.ServiceType == typeof(KafkaHealthCheckMarker) && Equals(d.ImplementationInstance, new KafkaHealthCheckMarker(healthCheckName))))
-        {
-            builder.Services.AddSingleton(new KafkaHealthCheckMarker(healthCheckName));
-            var config = new AdminClientConfig(new Dictionary<string, string>(settings.Config)) { BootstrapServers = settings.ConnectionString };
-            // One instance for the app's lifetime: the health-check service calls the factory on every probe and
-            // never disposes what it returns, so a new instance per probe would leak a librdkafka handle (threads, sockets).
-            // This one lives as long as the app.
-            var healthCheck = new KafkaHealthCheck(config);
-            builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
-                healthCheckName, _ => healthCheck, default, ["ready", "kafka"], TimeSpan.FromSeconds(5)));
-        }
+        if (!settings.DisableHealthChecks) AddHealthCheck(builder, connectionName, settings);
         if (!settings.DisableMetrics)
         {
             builder.Services.AddOpenTelemetry().WithMetrics(m => m.AddMeter(MeterName));
         }
+    }
+
+    private static void AddHealthCheck(IHostApplicationBuilder builder, string connectionName, KafkaSettings settings)
+    {
+        var healthCheckName = $"kafka-{connectionName}";
+        if (builder.Services.Any(d => d.ServiceType == typeof(KafkaHealthCheck) && Equals(d.ServiceKey, healthCheckName))) return;
+        var config = new AdminClientConfig(new Dictionary<string, string>(settings.Config)) { BootstrapServers = settings.ConnectionString };
+        // One instance for the app's lifetime, disposed with it: the health-check service calls the registration's
+        // factory on every probe and never disposes what it returns, so a new instance per probe would leak a
+        // librdkafka handle (threads, sockets).
+        builder.Services.AddKeyedSingleton(healthCheckName, (_, _) => new KafkaHealthCheck(config));
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            healthCheckName, sp => sp.GetRequiredKeyedService<KafkaHealthCheck>(healthCheckName), default, ["ready", "kafka"], TimeSpan.FromSeconds(5)));
     }
 
     private static void LogLibrdkafka(ILogger logger, KafkaLogThrottle throttle, LogMessage m)
@@ -150,7 +162,6 @@ public static class KafkaExtensions
         logger.LogWarning("Kafka {Client} error {Code}: {Reason} ({Suppressed} similar errors suppressed)", client, e.Code, e.Reason, suppressed);
     }
 
-    private sealed record KafkaHealthCheckMarker(string Name);
 }
 
 /// <summary>
