@@ -100,11 +100,19 @@ public static class EventParquet
 
     private static ParquetOptions WriteOptions => new() { CompressionMethod = CompressionMethod.Snappy };
 
+    // Files are built in pooled blocks and copied out once: a MemoryStream per file would put one or two
+    // large-object arrays per batch on the heap (they trigger gen2 collections). Pools capped so idle memory is returned.
+    private static readonly Microsoft.IO.RecyclableMemoryStreamManager s_buffers = new(new Microsoft.IO.RecyclableMemoryStreamManager.Options
+    {
+        MaximumSmallPoolFreeBytes = 64 * 1024 * 1024,
+        MaximumLargePoolFreeBytes = 64 * 1024 * 1024,
+    });
+
     /// <summary>Writes events in the given order, <paramref name="rowGroupRows"/> rows per row group.</summary>
     public static async Task<byte[]> WriteEventsAsync(IReadOnlyList<LakeEvent> events, int rowGroupRows,
         IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
     {
-        using var stream = new MemoryStream(Math.Max(4096, events.Count * 48));
+        using var stream = s_buffers.GetStream(nameof(WriteEventsAsync));
         await using (var writer = await ParquetWriter.CreateAsync(EventsSchema, stream, WriteOptions, cancellationToken: cancellationToken))
         {
             if (metadata is not null) writer.CustomMetadata = new Dictionary<string, string>(metadata);
@@ -137,7 +145,10 @@ public static class EventParquet
                 if (count == 0) break;
             }
         }
-        return stream.ToArray();
+        var content = GC.AllocateUninitializedArray<byte>(checked((int)stream.Length));
+        stream.Position = 0;
+        stream.ReadExactly(content);
+        return content;
     }
 
     public static async Task<List<LakeEvent>> ReadEventsAsync(byte[] file, CancellationToken cancellationToken = default)

@@ -17,10 +17,17 @@ public sealed class EventsConsumerFactory(IConfiguration configuration, IOptions
             ? cs
             : throw new InvalidOperationException($"Kafka bootstrap servers are missing: set ConnectionStrings:{PlatformNames.Connections.Kafka}.");
 
+    /// <summary>
+    /// <c>fetch.queue.backoff.ms</c> unless configured. librdkafka postpones a partition's next fetch by it once the
+    /// partition's local queue is over its thresholds; at librdkafka's 1 s default a consumer working through a backlog
+    /// of many partitions spent about half its time waiting for data (benchmark: 157,000 → 322,000 events/s).
+    /// </summary>
+    public const int DefaultFetchQueueBackoffMs = 10;
+
     public ConsumerConfig Config()
     {
         var extra = configuration.GetSection($"Kafka:{PlatformNames.Connections.Kafka}:Config").Get<Dictionary<string, string>>() ?? [];
-        return new ConsumerConfig(extra)
+        var config = new ConsumerConfig(extra)
         {
             BootstrapServers = BootstrapServers,
             GroupId = options.Value.GroupId,
@@ -32,6 +39,8 @@ public sealed class EventsConsumerFactory(IConfiguration configuration, IOptions
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
             StatisticsIntervalMs = 5000,
         };
+        config.FetchQueueBackoffMs ??= DefaultFetchQueueBackoffMs;
+        return config;
     }
 
     public IConsumer<byte[]?, byte[]?> Create(

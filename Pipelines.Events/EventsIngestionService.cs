@@ -156,9 +156,10 @@ public sealed partial class EventsIngestionService(
     {
         var tp = result.TopicPartition;
         var offset = result.Offset.Value;
-        if (_needsCleanup.ContainsKey(tp)) return; // replayed from the committed offset after clean-up
+        // (Count checks first: this runs per message, and hashing a TopicPartition hashes its topic name.)
+        if (_needsCleanup.Count > 0 && _needsCleanup.ContainsKey(tp)) return; // replayed from the committed offset after clean-up
         if (_nextOffset.TryGetValue(tp, out var next) && offset < next) return; // already in a batch
-        _atEnd.Remove(tp);
+        if (_atEnd.Count > 0) _atEnd.Remove(tp);
         if (!_firstSeen)
         {
             _firstSeen = true;

@@ -16,7 +16,14 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     // Message values are copied into pooled 64 KiB buffers rather than kept as one array each: a batch lives for
     // seconds, and millions of small surviving arrays would make every garbage collection copy them on.
     private const int ChunkBytes = 64 * 1024;
-    private List<RawRecord>? _raw = [];
+    // Its own pool, big enough for every open and in-flight batch: the shared pool keeps only a few arrays per size,
+    // so most chunks would be new arrays that live for a batch's seconds, get promoted, and make gen2 collections.
+    private static readonly ArrayPool<byte> s_chunks = ArrayPool<byte>.Create(ChunkBytes, maxArraysPerBucket: 2048);
+    // Raw records in pooled blocks of 1024 (48 KiB, under the large-object threshold): one growing list would be
+    // reallocated into the large-object heap a few times per batch, and large-object allocations trigger gen2 collections.
+    private const int RawBlockRecords = 1024;
+    private static readonly ArrayPool<RawRecord> s_rawBlocks = ArrayPool<RawRecord>.Create(RawBlockRecords, maxArraysPerBucket: 1024);
+    private List<RawRecord[]>? _raw = [];
     private readonly List<byte[]> _chunks = [];
     private int _chunkUsed;
 
@@ -51,14 +58,16 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
         }
         LastOffset = offset;
         Bytes += value.Length + (key?.Length ?? 0);
+        if (Count % RawBlockRecords == 0) raw.Add(s_rawBlocks.Rent(RawBlockRecords));
+        var slot = Count % RawBlockRecords;
         Count++;
         if (_chunks.Count == 0 || _chunkUsed + value.Length > _chunks[^1].Length)
         {
-            _chunks.Add(ArrayPool<byte>.Shared.Rent(Math.Max(ChunkBytes, value.Length)));
+            _chunks.Add(s_chunks.Rent(Math.Max(ChunkBytes, value.Length)));
             _chunkUsed = 0;
         }
         value.CopyTo(_chunks[^1].AsSpan(_chunkUsed));
-        raw.Add(new RawRecord(offset, key is { Length: > 0 }, _chunks.Count - 1, _chunkUsed, value.Length, kafkaTimestampUtc, receivedUtc));
+        raw[^1][slot] = new RawRecord(offset, key is { Length: > 0 }, _chunks.Count - 1, _chunkUsed, value.Length, kafkaTimestampUtc, receivedUtc);
         _chunkUsed += value.Length;
     }
 
@@ -70,10 +79,11 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     {
         if (_raw is null) return;
         // Into new lists, set at the end: the batch's lists only ever hold a complete decode.
-        var events = new List<LakeEvent>(_raw.Count);
+        var events = new List<LakeEvent>(Count);
         var malformed = new List<MalformedEvent>();
-        foreach (var r in _raw)
+        for (var i = 0; i < Count; i++)
         {
+            var r = _raw[i / RawBlockRecords][i % RawBlockRecords];
             var value = _chunks[r.Chunk].AsSpan(r.Start, r.Length);
             if (CustomerEventDecoder.Decode(r.HasKey, value, r.KafkaTimestampUtc, r.ReceivedUtc, out var lakeEvent, out var reason, out var detail)
                 == CustomerEventDecoder.Outcome.Valid)
@@ -88,8 +98,9 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
         }
         Events = events;
         Malformed = malformed;
+        foreach (var block in _raw) s_rawBlocks.Return(block);
         _raw = null;
-        foreach (var chunk in _chunks) ArrayPool<byte>.Shared.Return(chunk);
+        foreach (var chunk in _chunks) s_chunks.Return(chunk);
         _chunks.Clear();
     }
 }

@@ -40,6 +40,11 @@ const int Customers = 5_000;
 var rows = new List<(string Measure, string Value, string Goal)>();
 var work = Path.Combine(Path.GetTempPath(), $"cdp-events-bench-{Guid.NewGuid():N}");
 Directory.CreateDirectory(work);
+// Every exit path (the --throughput-only and --pipeline-only returns too) removes the lakes it wrote.
+AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+{
+    try { Directory.Delete(work, recursive: true); } catch (IOException) { }
+};
 
 using var cluster = KafkaMockCluster.Start();
 var bootstrap = cluster.BootstrapServers;
@@ -136,7 +141,6 @@ rows.Add(($"one customer, 30 days, before compaction ({beforeRows} rows)", $"{be
 rows.Add(("one customer, 30 days, after compaction", $"{afterMs:F1} ms", $"{beforeMs / afterMs:F1}× faster"));
 
 PrintTable(totalEvents, partitions, rows);
-try { Directory.Delete(work, recursive: true); } catch (IOException) { }
 return;
 
 static void PrintTable(int totalEvents, int partitions, List<(string Measure, string Value, string Goal)> rows)
@@ -211,6 +215,8 @@ static double BareConsume(string bootstrap, List<TopicPartition> tps, int expect
     using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
     {
         BootstrapServers = bootstrap, GroupId = "bench-bare", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
+        // The pipeline's fetch setting, so the baseline fetches the way the pipeline does.
+        FetchQueueBackoffMs = EventsConsumerFactory.DefaultFetchQueueBackoffMs,
     }).Build();
     consumer.Assign(tps.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning)));
     var count = 0;

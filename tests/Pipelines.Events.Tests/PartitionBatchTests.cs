@@ -54,4 +54,31 @@ public sealed class PartitionBatchTests
         Assert.Equal(expectedEvents.Count, batch.Events.Count);
         Assert.Throws<InvalidOperationException>(() => batch.Add(5000, null, [1], KafkaTime, Received));
     }
+
+    [Fact]
+    public void A_batch_filling_after_another_was_decoded_reuses_its_buffers_without_either_seeing_the_others_bytes()
+    {
+        var first = new PartitionBatch(new TopicPartition("t", 0));
+        var second = new PartitionBatch(new TopicPartition("t", 1));
+        var secondValues = new List<byte[]>();
+        void AddToSecond(int i)
+        {
+            var value = TestEvents.Encode($"second-{i}", i, "VIEW", i, KafkaTime.AddSeconds(i).ToString("O"));
+            secondValues.Add(value);
+            second.Add(i, "k"u8.ToArray(), value, KafkaTime, Received);
+        }
+        for (var i = 0; i < 2500; i++)
+        {
+            first.Add(i, "k"u8.ToArray(), TestEvents.Encode($"first-{i}", i, "LIKE", i, KafkaTime.ToString("O")), KafkaTime, Received);
+            AddToSecond(i);
+        }
+        first.Decode(); // returns its buffers and record blocks to the pools while the second batch is still open
+
+        for (var i = 2500; i < 5000; i++) AddToSecond(i); // rents what the first returned
+
+        second.Decode();
+        Assert.Equal(Enumerable.Range(0, 2500).Select(i => $"first-{i}"), first.Events.Select(e => e.EventId));
+        Assert.Equal(Enumerable.Range(0, 5000).Select(i => $"second-{i}"), second.Events.Select(e => e.EventId));
+        Assert.Empty(second.Malformed);
+    }
 }
