@@ -16,13 +16,14 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     // Message values are copied into pooled 64 KiB buffers rather than kept as one array each: a batch lives for
     // seconds, and millions of small surviving arrays would make every garbage collection copy them on.
     private const int ChunkBytes = 64 * 1024;
-    // Its own pool, big enough for every open and in-flight batch: the shared pool keeps only a few arrays per size,
-    // so most chunks would be new arrays that live for a batch's seconds, get promoted, and make gen2 collections.
-    private static readonly ArrayPool<byte> s_chunks = ArrayPool<byte>.Create(ChunkBytes, maxArraysPerBucket: 2048);
+    // Its own pool, big enough for the open and in-flight batches of a busy stream: the shared pool keeps only a few
+    // arrays per size, so most chunks would be new arrays that live for a batch's seconds, get promoted, and make gen2
+    // collections. It keeps at most 1024 free buffers (64 MiB); beyond that, buffers are plain garbage again.
+    private static readonly ArrayPool<byte> s_chunks = ArrayPool<byte>.Create(ChunkBytes, maxArraysPerBucket: 1024);
     // Raw records in pooled blocks of 1024 (48 KiB, under the large-object threshold): one growing list would be
     // reallocated into the large-object heap a few times per batch, and large-object allocations trigger gen2 collections.
     private const int RawBlockRecords = 1024;
-    private static readonly ArrayPool<RawRecord> s_rawBlocks = ArrayPool<RawRecord>.Create(RawBlockRecords, maxArraysPerBucket: 1024);
+    private static readonly ArrayPool<RawRecord> s_rawBlocks = ArrayPool<RawRecord>.Create(RawBlockRecords, maxArraysPerBucket: 512);
     private List<RawRecord[]>? _raw = [];
     private readonly List<byte[]> _chunks = [];
     private int _chunkUsed;

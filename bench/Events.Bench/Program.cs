@@ -1,5 +1,5 @@
 // Pipeline C benchmark: throughput vs a bare consume loop, freshness at 1,000 events/s, compaction and query time.
-// Run: dotnet run -c Release --project bench/Events.Bench [-- --events 2000000] [--throughput-only] [--repeat 2] [--set Events:Key=value ...]
+// Run: dotnet run -c Release --project bench/Events.Bench [-- --events 2000000] [--throughput-only] [--repeat 3] [--set Events:Key=value ...]
 // --pipeline-only: only the sustained pipeline run(s), no bare loop (for profiling the pipeline alone).
 using System.Diagnostics;
 using System.Globalization;
@@ -64,8 +64,8 @@ var partitions = topicNames.Length * partitionsPerTopic;
 Console.Error.WriteLine($"produced {totalEvents:N0} events into {partitions} partitions in {sw.Elapsed.TotalSeconds:F1} s");
 
 // 2. Baseline: a bare consume-and-discard loop over the same topic, then 3. the pipeline with default settings
-// into a local lake; alternated --repeat times (default 2), best of each, because the machine's speed drifts.
-var repeat = Math.Max(1, args.Select((a, i) => (a, i)).Where(x => x.a == "--repeat" && x.i + 1 < args.Length).Select(x => int.Parse(args[x.i + 1], CultureInfo.InvariantCulture)).DefaultIfEmpty(2).First());
+// into a local lake; alternated --repeat times (default 3), best of each, because the machine's speed drifts.
+var repeat = Math.Max(1, args.Select((a, i) => (a, i)).Where(x => x.a == "--repeat" && x.i + 1 < args.Length).Select(x => int.Parse(args[x.i + 1], CultureInfo.InvariantCulture)).DefaultIfEmpty(3).First());
 double bareRate = 0, pipelineRate = 0, bareCpu = double.MaxValue, pipelineCpu = double.MaxValue;
 for (var r = 0; r < repeat; r++)
 {
