@@ -112,7 +112,8 @@ public static class KafkaExtensions
     /// </summary>
     public static IHostApplicationBuilder AddKafkaHealthCheck(this IHostApplicationBuilder builder, string connectionName)
     {
-        AddHealthCheck(builder, connectionName, ReadSettings(builder, connectionName));
+        var settings = ReadSettings(builder, connectionName);
+        if (!settings.DisableHealthChecks) AddHealthCheck(builder, connectionName, settings);
         return builder;
     }
 
@@ -129,7 +130,12 @@ public static class KafkaExtensions
     {
         var healthCheckName = $"kafka-{connectionName}";
         if (builder.Services.Any(d => d.ServiceType == typeof(KafkaHealthCheck) && Equals(d.ServiceKey, healthCheckName))) return;
-        var config = new AdminClientConfig(new Dictionary<string, string>(settings.Config)) { BootstrapServers = settings.ConnectionString };
+        // The client settings (security, timeouts) apply to the admin client too; Confluent's own "dotnet.*" keys belong
+        // to the producer or consumer wrapper, and an admin client refuses them.
+        var config = new AdminClientConfig(settings.Config.Where(kv => !kv.Key.StartsWith("dotnet.", StringComparison.Ordinal)).ToDictionary())
+        {
+            BootstrapServers = settings.ConnectionString,
+        };
         // One instance for the app's lifetime, disposed with it: the health-check service calls the registration's
         // factory on every probe and never disposes what it returns, so a new instance per probe would leak a
         // librdkafka handle (threads, sockets).
@@ -197,14 +203,21 @@ public sealed class KafkaLogThrottle(TimeProvider time)
 public sealed class KafkaHealthCheck(AdminClientConfig config) : IHealthCheck, IDisposable
 {
     // Failures are reported through the check's result; librdkafka's own log lines would only repeat them on stderr.
-    private readonly Lazy<IAdminClient> _admin = new(() => new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build());
+    private readonly Lock _lock = new();
+    private IAdminClient? _admin;
+
+    // Built on first use, once; a client that failed to build is tried again on the next probe rather than kept as failed.
+    private IAdminClient Admin()
+    {
+        lock (_lock) return _admin ??= new AdminClientBuilder(config).SetLogHandler((_, _) => { }).Build();
+    }
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
             // GetMetadata blocks; run it off the request thread with a short bound.
-            var metadata = await Task.Run(() => _admin.Value.GetMetadata(TimeSpan.FromSeconds(3)), cancellationToken);
+            var metadata = await Task.Run(() => Admin().GetMetadata(TimeSpan.FromSeconds(3)), cancellationToken);
             return metadata.Brokers.Count > 0
                 ? HealthCheckResult.Healthy($"{metadata.Brokers.Count} broker(s)")
                 : new HealthCheckResult(context.Registration.FailureStatus, "Kafka metadata lists no broker.");
@@ -217,7 +230,7 @@ public sealed class KafkaHealthCheck(AdminClientConfig config) : IHealthCheck, I
 
     public void Dispose()
     {
-        if (_admin.IsValueCreated) _admin.Value.Dispose();
+        lock (_lock) _admin?.Dispose();
     }
 }
 

@@ -40,11 +40,13 @@ const int Customers = 5_000;
 var rows = new List<(string Measure, string Value, string Goal)>();
 var work = Path.Combine(Path.GetTempPath(), $"cdp-events-bench-{Guid.NewGuid():N}");
 Directory.CreateDirectory(work);
-// Every exit path (the --throughput-only and --pipeline-only returns too) removes the lakes it wrote.
-AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+// Every exit (the --throughput-only and --pipeline-only returns, and a run that fails) removes the lakes it wrote.
+void RemoveWork()
 {
-    try { Directory.Delete(work, recursive: true); } catch (IOException) { }
-};
+    try { Directory.Delete(work, recursive: true); } catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
+}
+AppDomain.CurrentDomain.ProcessExit += (_, _) => RemoveWork();
+AppDomain.CurrentDomain.UnhandledException += (_, _) => RemoveWork(); // a stalled run throws: ProcessExit does not run then
 
 using var cluster = KafkaMockCluster.Start();
 var bootstrap = cluster.BootstrapServers;
@@ -78,10 +80,11 @@ for (var r = 0; r < repeat; r++)
         AllPartitions(topicNames, partitionsPerTopic), new Dictionary<string, string?>()));
     pipelineCpu = Math.Min(pipelineCpu, LastCpuMicrosPerEvent);
 }
-rows.Add(($"bare consume-and-discard loop (best of {repeat})", $"{bareRate:N0} events/s", ""));
+if (!pipelineOnly) rows.Add(($"bare consume-and-discard loop (best of {repeat})", $"{bareRate:N0} events/s", ""));
 rows.Add(($"pipeline, default settings (Kafka mock → local lake; best of {repeat})", $"{pipelineRate:N0} events/s", "≥ 150,000 events/s"));
-rows.Add(("pipeline / bare loop", $"{pipelineRate / bareRate:P0}", "≥ 50 %"));
+if (!pipelineOnly) rows.Add(("pipeline / bare loop", $"{pipelineRate / bareRate:P0}", "≥ 50 %"));
 // CPU time per event (process total, so the in-process mock broker is in both): steadier than rates on a busy machine.
+// The pipeline's window also holds its host start, group join and this harness's offset polling, so it is the higher bound.
 rows.Add(($"CPU per event, bare loop / pipeline (least of {repeat})", $"{(pipelineOnly ? "-" : $"{bareCpu:F2} µs")} / {pipelineCpu:F2} µs", ""));
 if (pipelineOnly)
 {
@@ -215,8 +218,10 @@ static double BareConsume(string bootstrap, List<TopicPartition> tps, int expect
     using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
     {
         BootstrapServers = bootstrap, GroupId = "bench-bare", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
-        // The pipeline's fetch setting, so the baseline fetches the way the pipeline does.
-        FetchQueueBackoffMs = EventsConsumerFactory.DefaultFetchQueueBackoffMs,
+        // The pipeline's fetch setting (its default, or what --set Kafka:kafka:Config:fetch.queue.backoff.ms gave it),
+        // so the baseline fetches the way the pipeline does.
+        FetchQueueBackoffMs = Overrides.TryGetValue("Kafka:kafka:Config:fetch.queue.backoff.ms", out var backoff) && backoff is not null
+            ? int.Parse(backoff, CultureInfo.InvariantCulture) : EventsConsumerFactory.DefaultFetchQueueBackoffMs,
     }).Build();
     consumer.Assign(tps.Select(tp => new TopicPartitionOffset(tp, Offset.Beginning)));
     var count = 0;

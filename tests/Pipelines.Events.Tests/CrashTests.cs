@@ -73,7 +73,7 @@ public sealed class CrashTests(KafkaFixture kafka)
         }
 
         Assert.Equal(5, kills);
-        Assert.True(committedBeforeFinalRun > 0, "the killed runs committed some batches (the kills hit a working pipeline)");
+        // (That the kills hit a working pipeline is asserted by the first round's wait for a commit.)
         Assert.True(committedBeforeFinalRun < sent.Count, "the killed runs had not finished the stream");
         await Lake.AssertExactlyOnceAsync(new LocalFolderLakeStorage(lakeFolder.Root), sent);
     }

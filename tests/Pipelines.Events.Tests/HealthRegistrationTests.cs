@@ -17,6 +17,9 @@ public sealed class HealthRegistrationTests(KafkaFixture kafka)
         {
             ["ConnectionStrings:kafka"] = kafka.Cluster.BootstrapServers,
             ["Lake:Root"] = Path.Combine(Path.GetTempPath(), "cdp-health-" + Guid.NewGuid().ToString("N")),
+            // Consumer settings live in the same section; the health check's admin client must cope with them.
+            ["Kafka:kafka:Config:session.timeout.ms"] = "30000",
+            ["Kafka:kafka:Config:dotnet.consumer.consume.result.fields"] = "all",
         });
         builder.AddEventsPipeline();
         builder.AddKafkaHealthCheck("kafka"); // a second registration of the same connection adds nothing

@@ -74,7 +74,7 @@ public sealed class PartitionBatchTests
         }
         first.Decode(); // returns its buffers and record blocks to the pools while the second batch is still open
 
-        for (var i = 2500; i < 5000; i++) AddToSecond(i); // rents what the first returned
+        for (var i = 2500; i < 5000; i++) AddToSecond(i); // may rent what the first returned (the pools are shared)
 
         second.Decode();
         Assert.Equal(Enumerable.Range(0, 2500).Select(i => $"first-{i}"), first.Events.Select(e => e.EventId));

@@ -28,6 +28,9 @@ public sealed class LiveTests(MariaDbFixture mariaDb, KafkaFixture kafka)
         var runSeconds = clock.Elapsed.TotalSeconds;
 
         Assert.True(run.ExitCode == 0, run.Error);
+        // The run honoured --duration: not shorter, and not much longer than it plus a slow start (the ceiling below
+        // scales with the measured time, so a run that overstayed at the right rate would pass it).
+        Assert.InRange(runSeconds, 6.0, 40.0);
         var appended = await ScalarAsync(cs, "SELECT COUNT(*) FROM transactions WHERE txn_id > 10000");
         Assert.True(appended >= 200 && appended <= 100 * runSeconds + 1,
             $"{appended} transactions appended in a run of {runSeconds:F1} s at 100/s: {run.Output}");
