@@ -303,7 +303,7 @@ public sealed partial class EventsIngestionService(
             EventsTelemetry.RecordWritten(batch.Events.Count);
             var watermarks = consumer.GetWatermarkOffsets(batch.TopicPartition);
             if (watermarks.High != Offset.Unset) EventsTelemetry.SetLag(batch.TopicPartition.Partition.Value, watermarks.High.Value - next.Offset.Value);
-            state.BatchCommitted();
+            state.BatchCommitted(batch.Count);
             activity?.SetTag("events.files", files);
             LogBatch(batch.TopicPartition.Topic, batch.TopicPartition.Partition.Value, batch.FirstOffset, batch.LastOffset,
                 batch.Events.Count, batch.Malformed.Count, files, elapsed.TotalMilliseconds);

@@ -20,7 +20,15 @@ public sealed class IngestionState
     public long CommittedBatches => Interlocked.Read(ref _committedBatches);
     private long _committedBatches;
 
-    public void BatchCommitted() => Interlocked.Increment(ref _committedBatches);
+    /// <summary>Messages (valid and malformed) in the batches committed since start.</summary>
+    public long CommittedMessages => Interlocked.Read(ref _committedMessages);
+    private long _committedMessages;
+
+    public void BatchCommitted(int messages)
+    {
+        Interlocked.Add(ref _committedMessages, messages);
+        Interlocked.Increment(ref _committedBatches);
+    }
 
     /// <summary>When the first message was taken (Stopwatch timestamp, 0 before): the benchmark's start line.</summary>
     public long FirstRecordTimestamp => Interlocked.Read(ref _firstRecordTimestamp);
