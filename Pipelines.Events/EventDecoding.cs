@@ -43,13 +43,10 @@ public static class CustomerEventDecoder
 
     public enum Outcome { Valid, Malformed }
 
-    /// <summary>Decodes and transforms one message. Returns the event, or the malformed reason with a detail.</summary>
-    public static Outcome Decode(
-        ReadOnlySpan<byte> key, bool hasKey, ReadOnlySpan<byte> value, DateTime kafkaTimestampUtc, DateTime ingestionUtc,
-        out LakeEvent lakeEvent, out string reason, out string detail)
-        => Decode(hasKey && key.Length > 0, value, kafkaTimestampUtc, ingestionUtc, out lakeEvent, out reason, out detail);
-
-    /// <summary>As above, for a caller that kept only whether the message had a non-empty key (the key's bytes are not used).</summary>
+    /// <summary>
+    /// Decodes and transforms one message. Returns the event, or the malformed reason with a detail. Only whether the
+    /// message had a non-empty key matters (the key's bytes are not used).
+    /// </summary>
     public static Outcome Decode(
         bool hasNonEmptyKey, ReadOnlySpan<byte> value, DateTime kafkaTimestampUtc, DateTime ingestionUtc,
         out LakeEvent lakeEvent, out string reason, out string detail)

@@ -250,9 +250,9 @@ public sealed class SummaryPipeline(
             // Days are published in chunks, so the local lake flushes the disk twice per chunk rather than twice per
             // file. One chunk is written while the next one fills from the query's stream.
             var chunk = new List<DayWork>(DaysPerPublish);
+            var summaryRows = 0;
             while (await channel.Reader.WaitToReadAsync(cts.Token))
             {
-                var summaryRows = chunk.Sum(w => w.Summaries.Count);
                 while (chunk.Count < DaysPerPublish && summaryRows < MaxRowsPerPublish && channel.Reader.TryRead(out var work))
                 {
                     chunk.Add(work);
@@ -263,6 +263,7 @@ public sealed class SummaryPipeline(
                 await FinishChunkAsync();
                 StartChunk(chunk);
                 chunk = new List<DayWork>(DaysPerPublish);
+                summaryRows = 0;
             }
             await FinishChunkAsync();
             if (chunk.Count > 0)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
@@ -75,9 +76,15 @@ public sealed class S3LakeStorage : ILakeStorage, IDisposable
 
     public async Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
-        using var stream = new MemoryStream(content.ToArray(), writable: false);
+        using var stream = ReadOnlyStream(content);
         await _client.PutObjectAsync(PutRequest(key, stream), cancellationToken);
     }
+
+    /// <summary>The content as a stream over its own array when it has one (no copy of the object).</summary>
+    private static MemoryStream ReadOnlyStream(ReadOnlyMemory<byte> content) =>
+        MemoryMarshal.TryGetArray(content, out var array)
+            ? new MemoryStream(array.Array!, array.Offset, array.Count, writable: false)
+            : new MemoryStream(content.ToArray(), writable: false);
 
     /// <summary>One PUT of the whole object at its final key, without chunked encoding (MinIO, s3rver).</summary>
     private PutObjectRequest PutRequest(string key, MemoryStream content) => new()
@@ -112,7 +119,7 @@ public sealed class S3LakeStorage : ILakeStorage, IDisposable
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {
         }
-        using var stream = new MemoryStream(content.ToArray(), writable: false);
+        using var stream = ReadOnlyStream(content);
         try
         {
             var request = PutRequest(key, stream);

@@ -9,7 +9,7 @@ public sealed class DecoderTests
 
     private static (CustomerEventDecoder.Outcome Outcome, LakeEvent Event, string Reason) Decode(Confluent.Kafka.Message<byte[]?, byte[]> m)
     {
-        var outcome = CustomerEventDecoder.Decode(m.Key, m.Key is not null, m.Value, KafkaTime, Now, out var e, out var reason, out _);
+        var outcome = CustomerEventDecoder.Decode(m.Key is { Length: > 0 }, m.Value, KafkaTime, Now, out var e, out var reason, out _);
         return (outcome, e, reason);
     }
 
@@ -33,7 +33,7 @@ public sealed class DecoderTests
     public void NullProductIdAndOffsetTimestampsAreNormalisedToUtc()
     {
         var bytes = TestEvents.Encode("e1", 5, "LIKE", null, "2025-12-10T01:30:00+02:00");
-        var outcome = CustomerEventDecoder.Decode("5"u8, true, bytes, KafkaTime, Now, out var e, out _, out _);
+        var outcome = CustomerEventDecoder.Decode(hasNonEmptyKey: true, bytes, KafkaTime, Now, out var e, out _, out _);
         Assert.Equal(CustomerEventDecoder.Outcome.Valid, outcome);
         Assert.Null(e.ProductId);
         Assert.Equal(new DateTime(2025, 12, 9, 23, 30, 0, DateTimeKind.Utc), e.EventTimestamp);
@@ -49,7 +49,7 @@ public sealed class DecoderTests
     public void TimestampFormatsParseToTheSameUtcInstant(string text, string expected)
     {
         var bytes = TestEvents.Encode("e1", 5, "LIKE", 1, text);
-        CustomerEventDecoder.Decode("5"u8, true, bytes, KafkaTime, Now, out var e, out _, out _);
+        CustomerEventDecoder.Decode(hasNonEmptyKey: true, bytes, KafkaTime, Now, out var e, out _, out _);
         Assert.Equal(DateTime.Parse(expected, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal), e.EventTimestamp);
         Assert.Equal(DateTimeKind.Utc, e.EventTimestamp.Kind);
     }
@@ -73,7 +73,7 @@ public sealed class DecoderTests
         var valid = TestEvents.Encode("e1", 1, "LIKE", 3, "2025-12-09T00:00:00Z");
         foreach (var bytes in new[] { [.. valid, 0], Array.Empty<byte>(), [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF] })
         {
-            var outcome = CustomerEventDecoder.Decode("1"u8, true, bytes, KafkaTime, Now, out _, out var reason, out var detail);
+            var outcome = CustomerEventDecoder.Decode(hasNonEmptyKey: true, bytes, KafkaTime, Now, out _, out var reason, out var detail);
             Assert.Equal(CustomerEventDecoder.Outcome.Malformed, outcome);
             Assert.Equal(MalformedReasons.Undecodable, reason);
             Assert.NotEmpty(detail);

@@ -35,7 +35,7 @@ public sealed class PartitionBatchTests
         for (var i = 0; i < messages.Count; i++)
         {
             var (key, value) = messages[i];
-            if (CustomerEventDecoder.Decode(key, key is not null, value, KafkaTime, Received, out var e, out var reason, out _) == CustomerEventDecoder.Outcome.Valid)
+            if (CustomerEventDecoder.Decode(key is { Length: > 0 }, value, KafkaTime, Received, out var e, out var reason, out _) == CustomerEventDecoder.Outcome.Valid)
             {
                 expectedEvents.Add(e);
             }
