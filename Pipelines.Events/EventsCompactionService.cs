@@ -1,3 +1,4 @@
+using CustomerData.Lake;
 using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;

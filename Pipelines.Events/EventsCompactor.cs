@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using CustomerData.Contracts;
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 using Microsoft.Extensions.Logging;
 
 namespace CustomerData.Pipelines.Events;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using CustomerData.Contracts;
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 
 namespace CustomerData.Pipelines.Events;
 

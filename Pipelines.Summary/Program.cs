@@ -1,4 +1,4 @@
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 using CustomerData.Pipelines.Summary;
 using Microsoft.Extensions.Options;
 

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Threading.Channels;
 using CustomerData.Contracts;
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 using CustomerData.Contracts.Offsets;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -28,12 +28,6 @@ public sealed class SummaryPipeline(
     ILogger<SummaryPipeline> logger,
     TimeProvider? timeProvider = null)
 {
-    /// <summary>The one file of a partition. A fixed name replaced atomically: a reader never sees two files for a day.</summary>
-    public const string PartFileName = "part-0.parquet";
-
-    /// <summary>Partition of the rejects report for rows without a valid timestamp (no UTC day).</summary>
-    public const string UndatedPartition = "unknown";
-
     /// <summary>Undated rejects are filed by txn_id block, so rewriting one is deterministic.</summary>
     public const long UndatedBlockSize = 100_000;
 
@@ -57,13 +51,6 @@ public sealed class SummaryPipeline(
 
     /// <summary>Runs after every partition is published and verified, just before the offset write (tests simulate a crash here).</summary>
     internal Func<CancellationToken, Task>? BeforeOffsetCommit { get; set; }
-
-    public static string SummaryKey(DateOnly day) => LakeLayout.SummaryPartition(day) + PartFileName;
-
-    public static string RejectsKey(DateOnly day) => $"{LakeLayout.SummaryRejects}/{LakeLayout.SummaryPartitionKey}={LakeLayout.Day(day)}/{PartFileName}";
-
-    public static string UndatedRejectsKey(long block) =>
-        $"{LakeLayout.SummaryRejects}/{LakeLayout.SummaryPartitionKey}={UndatedPartition}/part-{block.ToString("D10", CultureInfo.InvariantCulture)}.parquet";
 
     /// <summary>One incremental cycle: the days touched by rows above the offset.</summary>
     public async Task<CycleResult> RunCycleAsync(CancellationToken cancellationToken = default)
@@ -293,7 +280,7 @@ public sealed class SummaryPipeline(
             {
                 var ids = await SummarySource.UndatedIdsAsync(connection, block * UndatedBlockSize, (block + 1) * UndatedBlockSize - 1, cancellationToken);
                 var details = await SummarySource.RejectedDetailsAsync(connection, ids.Select(id => (id, RejectReasons.InvalidTimestamp)).ToList(), cancellationToken);
-                var key = UndatedRejectsKey(block);
+                var key = LakeLayout.SummaryUndatedRejectsFile(block);
                 await PublishRejectsAsync(key, details, cancellationToken);
                 written[key] = 0;
                 rows += details.Count;
@@ -374,8 +361,8 @@ public sealed class SummaryPipeline(
         {
             var work = chunk[i];
             files[i] = (
-                work.Summaries.Count > 0 ? new LakeWrite(SummaryKey(work.Day), await SummaryParquet.WriteAsync(work.Summaries, _options.Compression, ct)) : default,
-                work.Rejects.Count > 0 ? new LakeWrite(RejectsKey(work.Day), await SummaryParquet.WriteRejectsAsync(work.Rejects, _options.Compression, ct)) : default);
+                work.Summaries.Count > 0 ? new LakeWrite(LakeLayout.SummaryFile(work.Day), await SummaryParquet.WriteAsync(work.Summaries, _options.Compression, ct)) : default,
+                work.Rejects.Count > 0 ? new LakeWrite(LakeLayout.SummaryRejectsFile(work.Day), await SummaryParquet.WriteRejectsAsync(work.Rejects, _options.Compression, ct)) : default);
         });
         await lake.PublishAllAsync([.. files.Select(f => f.Summary).Concat(files.Select(f => f.Rejects)).Where(w => w.Key is not null)], cancellationToken);
 
@@ -399,12 +386,12 @@ public sealed class SummaryPipeline(
         foreach (var (work, (summary, rejects)) in chunk.Zip(files))
         {
             if (summary.Key is not null) rewrote++;
-            else if (existing.Contains(SummaryKey(work.Day)))
+            else if (existing.Contains(LakeLayout.SummaryFile(work.Day)))
             {
-                await lake.DeleteAsync(SummaryKey(work.Day), cancellationToken); // the day lost all its valid rows
+                await lake.DeleteAsync(LakeLayout.SummaryFile(work.Day), cancellationToken); // the day lost all its valid rows
                 deleted++;
             }
-            if (rejects.Key is null && existing.Contains(RejectsKey(work.Day))) await lake.DeleteAsync(RejectsKey(work.Day), cancellationToken);
+            if (rejects.Key is null && existing.Contains(LakeLayout.SummaryRejectsFile(work.Day))) await lake.DeleteAsync(LakeLayout.SummaryRejectsFile(work.Day), cancellationToken);
         }
         return (rewrote, deleted);
     }
@@ -441,13 +428,9 @@ public sealed class SummaryPipeline(
     /// <summary>Is <paramref name="key"/> a partition file the rebuild owns (on/after <paramref name="from"/>, or undated on a full rebuild)?</summary>
     private static bool IsStale(string key, DateOnly? from, bool allUndated)
     {
-        var marker = $"/{LakeLayout.SummaryPartitionKey}=";
-        var start = key.IndexOf(marker, StringComparison.Ordinal);
-        if (start < 0) return false;
-        var value = key[(start + marker.Length)..];
-        value = value[..Math.Max(0, value.IndexOf('/'))];
-        if (value == UndatedPartition) return allUndated;
-        if (!DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)) return false;
+        if (!LakeLayout.TryParsePartitionValue(key, LakeLayout.SummaryPartitionKey, out var value)) return false;
+        if (value == LakeLayout.UndatedPartition) return allUndated;
+        if (!LakeLayout.TryParseDay(key, LakeLayout.SummaryPartitionKey, out var day)) return false;
         return from is null || day >= from.Value;
     }
 

@@ -7,7 +7,7 @@ using Avro.Generic;
 using Avro.IO;
 using Confluent.Kafka;
 using CustomerData.Contracts;
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 using CustomerData.Pipelines.Events;
 using CustomerData.TestServers;
 using DuckDB.NET.Data;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using CustomerData.Contracts;
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 using CustomerData.Pipelines.Summary;
 using CustomerData.TestServers;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,3 +1,4 @@
+using CustomerData.Lake;
 using System.Collections.Concurrent;
 using Confluent.Kafka;
 using CustomerData.Contracts;
@@ -115,7 +116,7 @@ public sealed class CompactionTests(KafkaFixture kafka, S3rverFixture s3)
         Assert.Equal(2, left.Count);
     }
 
-    private static async Task<List<LakeEvent>?> ReadSnapshotAsync(EventsLakeReader reader, Contracts.Lake.ILakeStorage storage)
+    private static async Task<List<LakeEvent>?> ReadSnapshotAsync(EventsLakeReader reader, CustomerData.Lake.ILakeStorage storage)
     {
         var events = new List<LakeEvent>();
         foreach (var key in await reader.ListReadableKeysAsync(Day, Day))

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using CustomerData.Contracts;
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CustomerData.Pipelines.Events.Tests;

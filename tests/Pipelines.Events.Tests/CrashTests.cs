@@ -1,5 +1,5 @@
 using Confluent.Kafka;
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 using CustomerData.TestServers;
 
 namespace CustomerData.Pipelines.Events.Tests;

@@ -1,3 +1,4 @@
+using CustomerData.Lake;
 using CustomerData.Contracts;
 
 namespace CustomerData.Pipelines.Events.Tests;

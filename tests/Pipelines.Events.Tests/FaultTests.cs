@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Confluent.Kafka;
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 

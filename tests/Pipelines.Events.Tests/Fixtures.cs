@@ -1,4 +1,4 @@
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 using CustomerData.TestServers;
 
 [assembly: AssemblyFixture(typeof(CustomerData.TestServers.Fixtures.KafkaFixture))]

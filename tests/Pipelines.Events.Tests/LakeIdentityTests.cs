@@ -1,5 +1,5 @@
 using Confluent.Kafka;
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;

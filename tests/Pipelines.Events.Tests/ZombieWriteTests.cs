@@ -1,5 +1,5 @@
 using CustomerData.Contracts;
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CustomerData.Pipelines.Events.Tests;

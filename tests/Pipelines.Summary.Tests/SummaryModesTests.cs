@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using CustomerData.Contracts;
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 using CustomerData.TestServers;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -26,8 +26,8 @@ public sealed class SummaryModesTests(MariaDbFixture mariaDb, S3rverFixture s3)
         await pipeline.RunCycleAsync(ct);
         var clean = await TestBed.SnapshotAsync(lake, ct);
         // Damage the lake: lose a day, and add a partition for a day without transactions.
-        await lake.DeleteAsync(SummaryPipeline.SummaryKey(Day0.AddDays(3)), ct);
-        await lake.PublishAsync(SummaryPipeline.SummaryKey(Day0.AddDays(40)), clean.Values.First(), ct);
+        await lake.DeleteAsync(LakeLayout.SummaryFile(Day0.AddDays(3)), ct);
+        await lake.PublishAsync(LakeLayout.SummaryFile(Day0.AddDays(40)), clean.Values.First(), ct);
         var progress = new List<RebuildProgress>();
 
         var result = await pipeline.RebuildAsync(progress: new SyncProgress(progress.Add), cancellationToken: ct);
@@ -59,7 +59,7 @@ public sealed class SummaryModesTests(MariaDbFixture mariaDb, S3rverFixture s3)
         var after = await lake.ListAsync(LakeLayout.SummaryTable + "/", ct);
         var touched = after.Where(a => before.Single(b => b.Key == a.Key).LastModified != a.LastModified).Select(a => a.Key);
         Assert.Equal(3, result.DaysRewritten);
-        Assert.Equal(Enumerable.Range(7, 3).Select(d => SummaryPipeline.SummaryKey(Day0.AddDays(d))), touched);
+        Assert.Equal(Enumerable.Range(7, 3).Select(d => LakeLayout.SummaryFile(Day0.AddDays(d))), touched);
     }
 
     [Fact]

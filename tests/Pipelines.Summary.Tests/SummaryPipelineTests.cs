@@ -1,3 +1,4 @@
+using CustomerData.Lake;
 using System.Globalization;
 using CustomerData.Contracts;
 using Microsoft.Extensions.Time.Testing;
@@ -151,14 +152,14 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
     }
 
     /// <summary>The real lake, except that one batch publish fails (a disk or network error half-way through a rebuild).</summary>
-    private sealed class FailingPublishLake(Contracts.Lake.ILakeStorage inner, int failAtCall) : CustomerData.TestServers.DelegatingLakeStorage(inner)
+    private sealed class FailingPublishLake(CustomerData.Lake.ILakeStorage inner, int failAtCall) : CustomerData.TestServers.DelegatingLakeStorage(inner)
     {
         public const string Message = "injected: the lake rejected a batch";
         private int _calls;
 
         public int Calls => Volatile.Read(ref _calls);
 
-        public override Task PublishAllAsync(IReadOnlyList<Contracts.Lake.LakeWrite> writes, CancellationToken cancellationToken = default) =>
+        public override Task PublishAllAsync(IReadOnlyList<CustomerData.Lake.LakeWrite> writes, CancellationToken cancellationToken = default) =>
             Interlocked.Increment(ref _calls) == failAtCall ? throw new IOException(Message) : base.PublishAllAsync(writes, cancellationToken);
     }
 
@@ -211,7 +212,7 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
         Assert.Equal(1, result.DaysRewritten);
         Assert.Equal(before.Keys, after.Keys);
         var changed = after.Keys.Where(k => !before[k].AsSpan().SequenceEqual(after[k])).ToList();
-        Assert.Equal([SummaryPipeline.SummaryKey(oldDay)], changed);
+        Assert.Equal([LakeLayout.SummaryFile(oldDay)], changed);
         Assert.Equal(6, after.Keys.Count(k => k.StartsWith(LakeLayout.SummaryTable + "/", StringComparison.Ordinal)));
     }
 
@@ -374,7 +375,7 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
                 ["4", RejectReasons.MissingProductId, "2025-12-03"], ["5", RejectReasons.UnknownProduct, "2025-12-03"],
                 ["6", RejectReasons.NonPositiveQty, "2025-12-03"], ["7", RejectReasons.NonPositiveQty, "2025-12-03"],
                 ["8", RejectReasons.NonPositiveAmount, "2025-12-03"], ["9", RejectReasons.AmountMismatch, "2025-12-03"],
-                ["10", RejectReasons.InvalidTimestamp, SummaryPipeline.UndatedPartition], ["11", RejectReasons.InvalidTimestamp, SummaryPipeline.UndatedPartition],
+                ["10", RejectReasons.InvalidTimestamp, LakeLayout.UndatedPartition], ["11", RejectReasons.InvalidTimestamp, LakeLayout.UndatedPartition],
             ],
             rejects);
         // Every row was looked at, so the offset moves past the rejected ones too (they are reported, not retried).

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using CustomerData.Contracts;
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 using CustomerData.TestServers;
 using DuckDB.NET.Data;
 using Microsoft.Extensions.Logging;

@@ -1,4 +1,4 @@
-using CustomerData.Contracts.Lake;
+using CustomerData.Lake;
 
 namespace CustomerData.TestServers;
 

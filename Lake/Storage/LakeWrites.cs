@@ -1,4 +1,4 @@
-namespace CustomerData.Contracts.Lake;
+namespace CustomerData.Lake;
 
 internal static class LakeWrites
 {

@@ -1,4 +1,5 @@
-namespace CustomerData.Contracts.Lake;
+using CustomerData.Contracts;
+namespace CustomerData.Lake;
 
 /// <summary>
 /// The lake root and how to reach it, bound from <c>Lake</c>. <see cref="Root"/> is either

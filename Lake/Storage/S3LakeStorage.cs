@@ -5,7 +5,7 @@ using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 
-namespace CustomerData.Contracts.Lake;
+namespace CustomerData.Lake;
 
 /// <summary>
 /// A lake in an S3 bucket (AWS, MinIO or s3rver), rooted at <c>s3://bucket[/prefix]</c>.

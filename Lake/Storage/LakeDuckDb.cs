@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace CustomerData.Contracts.Lake;
+namespace CustomerData.Lake;
 
 /// <summary>
 /// How DuckDB readers (Api, tests) reach the lake. For S3 DuckDB needs its <c>httpfs</c> extension,

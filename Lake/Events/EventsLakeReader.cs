@@ -1,8 +1,7 @@
 using System.Text.Json;
 using CustomerData.Contracts;
-using CustomerData.Contracts.Lake;
 
-namespace CustomerData.Pipelines.Events;
+namespace CustomerData.Lake;
 
 /// <summary>A file a compaction replaced, and when: it is deleted once the grace period has passed.</summary>
 public sealed record ReplacedFile(string Name, DateTime ReplacedUtc);

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace CustomerData.Contracts.Lake;
+namespace CustomerData.Lake;
 
 /// <summary>
 /// A lake in a local folder. Publishing writes a hidden temp file beside the target, flushes it to disk,

@@ -1,4 +1,4 @@
-namespace CustomerData.Contracts.Lake;
+namespace CustomerData.Lake;
 
 /// <summary>An object in the lake: its key relative to the root, size and last write.</summary>
 public sealed record LakeObject(string Key, long Size, DateTimeOffset LastModified);

@@ -1,8 +1,9 @@
+using CustomerData.Contracts;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace CustomerData.Contracts.Lake;
+namespace CustomerData.Lake;
 
 /// <summary>Chooses the backend from the root and registers it for dependency injection.</summary>
 public static class LakeStorage
