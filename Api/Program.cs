@@ -1,6 +1,10 @@
+using CustomerData.Api;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddCustomerDataApi();
 
 var app = builder.Build();
-app.MapDefaultEndpoints();
+app.MapCustomerDataApi();
 app.Run();
+

@@ -1,0 +1,20 @@
+using CustomerData.Api.Contract;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
+
+namespace CustomerData.Api.Apis;
+
+/// <summary>The error answers of the contract, each with the envelope and its status code (SPEC §9, §10).</summary>
+public static class ApiResults
+{
+    public static BadRequest<ErrorEnvelope> BadRequest(string message) => TypedResults.BadRequest(ErrorEnvelope.For(message));
+
+    public static NotFound<ErrorEnvelope> NotFound() => TypedResults.NotFound(ErrorEnvelope.For(ApiMessages.NotFound));
+
+    /// <summary>Status codes every data route may answer besides its own: 500 and 503 come from <see cref="ApiErrorMiddleware"/>, 304 from <see cref="ETagMiddleware"/>.</summary>
+    public static RouteGroupBuilder WithCommonErrors(this RouteGroupBuilder group) =>
+        group.WithMetadata(
+            new ProducesResponseTypeMetadata(StatusCodes.Status500InternalServerError, typeof(ErrorEnvelope), ["application/json"]),
+            new ProducesResponseTypeMetadata(StatusCodes.Status503ServiceUnavailable, typeof(ErrorEnvelope), ["application/json"]),
+            new ProducesResponseTypeMetadata(StatusCodes.Status304NotModified, null, []));
+}

@@ -1,0 +1,43 @@
+using CustomerData.Api.Contract;
+using CustomerData.Api.Lake;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CustomerData.Api.Apis;
+
+/// <summary><c>GET /summary/{date}</c> and <c>GET /summary/{date}/{customerId}</c>: the daily summary lake (SPEC §7).</summary>
+public static class SummaryApi
+{
+    public static IEndpointRouteBuilder MapSummaryApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/summary").WithTags("Daily summaries").WithCommonErrors();
+        group.MapGet("/{date}", GetDailySummaries)
+            .WithName(nameof(GetDailySummaries))
+            .WithSummary("Every customer's summary of one day")
+            .WithDescription("The day's partition of the summary lake (Pipeline B), ordered by customer_id. `date` is YYYY-MM-DD (UTC).");
+        group.MapGet("/{date}/{customerId}", GetCustomerDailySummary)
+            .WithName(nameof(GetCustomerDailySummary))
+            .WithSummary("One customer's summary of one day");
+        return app;
+    }
+
+    public static async Task<Results<Ok<ApiEnvelope<SummariesData>>, BadRequest<ErrorEnvelope>, NotFound<ErrorEnvelope>>> GetDailySummaries(
+        string date, LakeReads lake, CancellationToken cancellationToken)
+    {
+        if (!RequestValues.TryParseDay(date, out var day)) return ApiResults.BadRequest(ApiMessages.InvalidDateFormat);
+        var rows = await lake.SummariesAsync(day, cancellationToken);
+        return rows is null or { Count: 0 }
+            ? ApiResults.NotFound()
+            : TypedResults.Ok(ApiEnvelope.Success(ApiMessages.SummariesFound, new SummariesData(rows)));
+    }
+
+    public static async Task<Results<Ok<ApiEnvelope<SummaryData>>, BadRequest<ErrorEnvelope>, NotFound<ErrorEnvelope>>> GetCustomerDailySummary(
+        string date, string customerId, LakeReads lake, CancellationToken cancellationToken)
+    {
+        if (!RequestValues.TryParseDay(date, out var day)) return ApiResults.BadRequest(ApiMessages.InvalidDateFormat);
+        if (!RequestValues.TryParseCustomerId(customerId, out var id)) return ApiResults.BadRequest(ApiMessages.InvalidCustomerId);
+        var row = await lake.SummaryAsync(day, id, cancellationToken);
+        return row is null
+            ? ApiResults.NotFound()
+            : TypedResults.Ok(ApiEnvelope.Success(ApiMessages.SummaryFound, new SummaryData(row)));
+    }
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CustomerData.Api.Contract;
+
+/// <summary>
+/// Money as a JSON number with exactly its cents and no trailing zeros (<c>143949.5</c>, <c>23991.58</c>, <c>12</c>),
+/// as the original answered: decimal digits, never binary-float noise.
+/// </summary>
+public sealed class MoneyJsonConverter : JsonConverter<decimal>
+{
+    public override decimal Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetDecimal();
+
+    public override void Write(Utf8JsonWriter writer, decimal value, JsonSerializerOptions options)
+    {
+        Span<byte> buffer = stackalloc byte[40];
+        // '#' digits drop trailing zeros (143949.50 -> 143949.5); a custom format never uses an exponent.
+        if (!value.TryFormat(buffer, out var written, "0.############################", CultureInfo.InvariantCulture))
+        {
+            throw new JsonException("A money value did not fit its buffer.");
+        }
+        writer.WriteRawValue(buffer[..written], skipInputValidation: true);
+    }
+
+    /// <summary>A double from the lake (Parquet DOUBLE) as the decimal of its cents: 57714.9 stays 57714.9.</summary>
+    public static decimal FromDouble(double value) => Math.Round((decimal)value, 2, MidpointRounding.AwayFromZero);
+}
+
+/// <summary>
+/// A UTC instant as ISO-8601 with a trailing <c>Z</c>, the fraction as the original printed it (Java's
+/// <c>Instant.toString</c>): none for whole seconds, 3 digits for milliseconds, 6 for microseconds.
+/// </summary>
+public sealed class InstantJsonConverter : JsonConverter<DateTimeOffset>
+{
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        DateTimeOffset.Parse(reader.GetString()!, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal);
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
+    {
+        Span<char> buffer = stackalloc char[40];
+        writer.WriteStringValue(buffer[..Format(value.UtcDateTime, buffer)]);
+    }
+
+    public static string Format(DateTime utc)
+    {
+        Span<char> buffer = stackalloc char[40];
+        return new string(buffer[..Format(utc, buffer)]);
+    }
+
+    private static int Format(DateTime utc, Span<char> buffer)
+    {
+        var ticksInSecond = utc.Ticks % TimeSpan.TicksPerSecond;
+        var format = ticksInSecond == 0 ? "yyyy-MM-dd'T'HH:mm:ss'Z'"
+            : ticksInSecond % TimeSpan.TicksPerMillisecond == 0 ? "yyyy-MM-dd'T'HH:mm:ss.fff'Z'"
+            : ticksInSecond % 10 == 0 ? "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'"
+            : "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
+        utc.TryFormat(buffer, out var written, format, CultureInfo.InvariantCulture);
+        return written;
+    }
+}
+
+/// <summary>A calendar day as <c>YYYY-MM-DD</c>.</summary>
+public sealed class DayJsonConverter : JsonConverter<DateOnly>
+{
+    public override DateOnly Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        DateOnly.ParseExact(reader.GetString()!, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    public override void Write(Utf8JsonWriter writer, DateOnly value, JsonSerializerOptions options)
+    {
+        Span<char> buffer = stackalloc char[10];
+        value.TryFormat(buffer, out _, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        writer.WriteStringValue(buffer);
+    }
+}

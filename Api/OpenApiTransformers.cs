@@ -1,0 +1,70 @@
+using System.Text.Json.Nodes;
+using CustomerData.Api.Apis;
+using CustomerData.Api.Contract;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace CustomerData.Api;
+
+/// <summary>The document's title and description.</summary>
+public sealed class ApiDocumentTransformer : IOpenApiDocumentTransformer
+{
+    public Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        document.Info = new OpenApiInfo
+        {
+            Title = "Customer data platform API",
+            Version = "v1",
+            Description = "Customer profiles (Cassandra), daily transaction summaries and behaviour events (the Parquet lake, read with DuckDB). " +
+                "Every answer is the envelope {\"status\", \"message\", \"data\"}; errors carry \"data\": {}.",
+        };
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>An example for every response of every operation: the bodies of SPEC §7 and the error envelopes.</summary>
+public sealed class ApiExampleTransformer : IOpenApiOperationTransformer
+{
+    private static readonly Dictionary<string, string> s_success = new(StringComparer.Ordinal)
+    {
+        [nameof(CustomerApi.GetCustomer)] =
+            """{"status":"success","message":"Customer profile retrieved successfully","data":{"customer_id":456,"name":"Customer_456","email":"customer_456@example.com","gender":"M","total_spend":143949.5,"total_transactions":6,"avg_order_value":23991.58,"first_purchase":"2022-03-07T06:30:00Z","last_purchase":"2024-05-18T18:17:40Z","favorite_category":"Grocery"}}""",
+        [nameof(SummaryApi.GetDailySummaries)] =
+            """{"status":"success","message":"Daily transaction summaries retrieved successfully","data":{"summaries":[{"date":"2025-12-10","customer_id":1088,"total_amount":57714.9,"total_items":6,"distinct_products":1,"top_category":"Sports"}]}}""",
+        [nameof(SummaryApi.GetCustomerDailySummary)] =
+            """{"status":"success","message":"Daily transaction summary retrieved successfully","data":{"summary":{"date":"2025-12-10","customer_id":3156,"total_amount":12895.28,"total_items":2,"distinct_products":1,"top_category":"Electronics"}}}""",
+        [nameof(EventsApi.GetCustomerEvents)] =
+            """{"status":"success","message":"Customer events retrieved successfully","data":{"events":[{"date":"2025-12-09","event_id":"dd4b27a2-3c1e-4a8f-9a55-0c1f3e2b7d10","customer_id":2942,"event_type":"CART_ADD","product_id":491,"event_timestamp":"2025-12-09T18:18:50.850395Z","ingestion_timestamp":"2025-12-09T18:18:59.149Z"}]}}""",
+    };
+
+    private static readonly Dictionary<string, string> s_badRequest = new(StringComparer.Ordinal)
+    {
+        [nameof(CustomerApi.GetCustomer)] = ApiMessages.InvalidCustomerId,
+        [nameof(SummaryApi.GetDailySummaries)] = ApiMessages.InvalidDateFormat,
+        [nameof(SummaryApi.GetCustomerDailySummary)] = ApiMessages.InvalidDateFormat,
+        [nameof(EventsApi.GetCustomerEvents)] = ApiMessages.InvalidLimit,
+    };
+
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var name = operation.OperationId ?? "";
+        if (operation.Responses is null) return Task.CompletedTask;
+        foreach (var (status, response) in operation.Responses)
+        {
+            var example = status switch
+            {
+                "200" => s_success.GetValueOrDefault(name),
+                "400" => Error(s_badRequest.GetValueOrDefault(name, ApiMessages.InvalidRequest)),
+                "404" => Error(ApiMessages.NotFound),
+                "500" => Error(ApiMessages.InternalError),
+                "503" => Error(ApiMessages.Unavailable),
+                _ => null,
+            };
+            if (example is null || response.Content is null) continue;
+            foreach (var media in response.Content.Values) media.Example = JsonNode.Parse(example);
+        }
+        return Task.CompletedTask;
+    }
+
+    private static string Error(string message) => "{\"status\":\"error\",\"message\":\"" + message + "\",\"data\":{}}";
+}
