@@ -1,7 +1,10 @@
 namespace CustomerData.Lake;
 
-/// <summary>An object in the lake: its key relative to the root, size and last write.</summary>
-public sealed record LakeObject(string Key, long Size, DateTimeOffset LastModified);
+/// <summary>
+/// An object in the lake: its key relative to the root, size and last write, and on S3 its ETag (S3 and s3rver keep
+/// write times to the second, so two writes of one size within a second differ only by their ETag).
+/// </summary>
+public sealed record LakeObject(string Key, long Size, DateTimeOffset LastModified, string? ETag = null);
 
 /// <summary>One object to publish: its key relative to the root and its whole content.</summary>
 public readonly record struct LakeWrite(string Key, ReadOnlyMemory<byte> Content);

@@ -158,7 +158,7 @@ public sealed class S3LakeStorage : ILakeStorage, IDisposable
             var response = await _client.ListObjectsV2Async(request, cancellationToken);
             foreach (var o in response.S3Objects ?? [])
             {
-                result.Add(new LakeObject(o.Key[Prefix.Length..], o.Size ?? 0, o.LastModified is { } t ? new DateTimeOffset(t.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue));
+                result.Add(new LakeObject(o.Key[Prefix.Length..], o.Size ?? 0, o.LastModified is { } t ? new DateTimeOffset(t.ToUniversalTime(), TimeSpan.Zero) : DateTimeOffset.MinValue, o.ETag));
             }
             if (response.IsTruncated != true) break;
             request.ContinuationToken = response.NextContinuationToken;

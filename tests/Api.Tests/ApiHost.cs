@@ -42,7 +42,8 @@ public sealed class ApiHost : IAsyncDisposable
     public static async Task<ApiHost> StartAsync(
         IReadOnlyDictionary<string, string?>? settings = null,
         string? cassandraConnectionString = null,
-        (TestLake Lake, IReadOnlyDictionary<string, string?> Settings)? lake = null)
+        (TestLake Lake, IReadOnlyDictionary<string, string?> Settings)? lake = null,
+        bool kestrel = false)
     {
         CqlDevServer? cassandra = null;
         if (cassandraConnectionString is null)
@@ -69,6 +70,8 @@ public sealed class ApiHost : IAsyncDisposable
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) web.UseSetting(key, value);
             web.ConfigureLogging(logging => logging.AddProvider(logs));
         });
+        // Kestrel instead of the in-memory test server: its own limits and request parsing apply (long paths, NUL bytes).
+        if (kestrel) factory.UseKestrel(CustomerData.TestServers.ServerProcess.FreeTcpPort());
         var host = new ApiHost(factory, cassandra, testLake, folder, logs);
         return host;
     }

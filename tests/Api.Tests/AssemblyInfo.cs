@@ -1,0 +1,1 @@
+[assembly: AssemblyFixture(typeof(CustomerData.TestServers.Fixtures.S3rverFixture))]
