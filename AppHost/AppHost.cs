@@ -12,7 +12,9 @@ var pipelinesProfile = builder.AddPlatformProject<Projects.Pipelines_Profile>("p
 var pipelinesSummary = builder.AddPlatformProject<Projects.Pipelines_Summary>("pipelines-summary", stack);
 var pipelinesEvents = builder.AddPlatformProject<Projects.Pipelines_Events>("pipelines-events", stack);
 var api = builder.AddPlatformProject<Projects.Api>("api", stack)
-    .WithExternalHttpEndpoints();
+    .WithExternalHttpEndpoints()
+    // The API reference (Scalar, Development only) as a link on the api resource in the dashboard.
+    .WithUrlForEndpoint("http", _ => new ResourceUrlAnnotation { Url = "/scalar/v1", DisplayText = "API reference (Scalar)" });
 
 builder.AddStartupReport();
 

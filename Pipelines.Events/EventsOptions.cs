@@ -85,7 +85,7 @@ public sealed class CompactionOptions
     public long TargetFileBytes { get; set; } = 256L * 1024 * 1024;
 
     /// <summary>Rows per row group in compacted files: small enough that min/max of customer_id prunes well.</summary>
-    public int RowGroupRows { get; set; } = 65_536;
+    public int RowGroupRows { get; set; } = 10_000;
 
     /// <summary>Files replaced by a compaction stay this long, so readers holding the previous file list finish.</summary>
     public TimeSpan ReplacedFileGrace { get; set; } = TimeSpan.FromMinutes(2);

@@ -57,6 +57,7 @@ public sealed class LocalStackTests
                 }
 
                 await AssertKafkaRoundTripAsync(kafka!, cancellationToken);
+                await AssertApiAnswersAsync(app, cancellationToken);
             }
 
             // Second start on the same folder: MariaDB's data is still there.
@@ -132,6 +133,16 @@ public sealed class LocalStackTests
     }
 
     /// <summary>The in-process mock cluster behind the <c>kafka</c> connection string stores and serves messages.</summary>
+    /// <summary>The api resource serves the contract's envelope and its OpenAPI document through the endpoint the AppHost gave it.</summary>
+    private static async Task AssertApiAnswersAsync(DistributedApplication app, CancellationToken cancellationToken)
+    {
+        using var http = app.CreateHttpClient("api", "http");
+        var bad = await http.GetAsync("/customer/abc", cancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("""{"status":"error","message":"invalid_customer_id","data":{}}""", await bad.Content.ReadAsStringAsync(cancellationToken));
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/openapi/v1.json", cancellationToken)).StatusCode);
+    }
+
     private static async Task AssertKafkaRoundTripAsync(string bootstrapServers, CancellationToken cancellationToken)
     {
         const string topic = "apphost-test";
