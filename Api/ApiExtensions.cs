@@ -2,6 +2,7 @@ using CustomerData.Api.Apis;
 using CustomerData.Api.Contract;
 using CustomerData.Api.Customers;
 using CustomerData.Api.Lake;
+using CustomerData.Api.Security;
 using CustomerData.Contracts;
 using CustomerData.Lake;
 using Microsoft.Extensions.Options;
@@ -42,17 +43,19 @@ public static class ApiExtensions
         // An 8 KB path must reach the routes (and get the envelope), not Kestrel's bare 414.
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestLineSize = 64 * 1024);
         builder.Services.AddOpenApi(openApi => openApi.AddDocumentTransformer<ApiDocumentTransformer>().AddOperationTransformer<ApiExampleTransformer>());
+        builder.AddApiSecurity();
         builder.Services.AddHealthChecks()
             .AddCheck<LakeHealthCheck>("lake", tags: ["ready"])
             .AddCheck<DuckDbHealthCheck>("duckdb", tags: ["ready"]);
         return builder;
     }
 
-    /// <summary>Middleware and routes: errors as envelopes, ETags, the four endpoints, OpenAPI (and Scalar in Development), health.</summary>
+    /// <summary>Middleware and routes: errors as envelopes, ETags, security (docs/api.md), the four endpoints, OpenAPI (and Scalar in Development), health.</summary>
     public static WebApplication MapCustomerDataApi(this WebApplication app)
     {
         app.UseMiddleware<ApiErrorMiddleware>();
         app.UseMiddleware<ETagMiddleware>();
+        app.UseApiSecurity();
         app.MapCustomerApi();
         app.MapSummaryApi();
         app.MapEventsApi();

@@ -18,6 +18,18 @@ public sealed class ApiDocumentTransformer : IOpenApiDocumentTransformer
             Description = "Customer profiles (Cassandra), daily transaction summaries and behaviour events (the Parquet lake, read with DuckDB). " +
                 "Every answer is the envelope {\"status\", \"message\", \"data\"}; errors carry \"data\": {}.",
         };
+        // Bearer tokens (JWT) on every data route: the Scalar page asks for one and sends it.
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes["Bearer"] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            BearerFormat = "JWT",
+            Description = "A JWT with scope customers:read (/customer) or analytics:read (/summary, /events). Locally: dotnet user-jwts create --project Api --scope customers:read --scope analytics:read",
+        };
+        document.Security ??= [];
+        document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", document)] = [] });
         return Task.CompletedTask;
     }
 }
@@ -55,7 +67,10 @@ public sealed class ApiExampleTransformer : IOpenApiOperationTransformer
             {
                 "200" => s_success.GetValueOrDefault(name),
                 "400" => Error(s_badRequest.GetValueOrDefault(name, ApiMessages.InvalidRequest)),
+                "401" => Error(ApiMessages.Unauthorized),
+                "403" => Error(ApiMessages.Forbidden),
                 "404" => Error(ApiMessages.NotFound),
+                "429" => Error(ApiMessages.RateLimited),
                 "500" => Error(ApiMessages.InternalError),
                 "503" => Error(ApiMessages.Unavailable),
                 _ => null,

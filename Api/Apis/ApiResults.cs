@@ -11,9 +11,12 @@ public static class ApiResults
 
     public static NotFound<ErrorEnvelope> NotFound() => TypedResults.NotFound(ErrorEnvelope.For(ApiMessages.NotFound));
 
-    /// <summary>Status codes every data route may answer besides its own: 500 and 503 come from <see cref="ApiErrorMiddleware"/>, 304 from <see cref="ETagMiddleware"/>.</summary>
+    /// <summary>Status codes every data route may answer besides its own: 401/403 from authentication, 429 from the rate limiter, 500 and 503 from <see cref="ApiErrorMiddleware"/>, 304 from <see cref="ETagMiddleware"/>.</summary>
     public static RouteGroupBuilder WithCommonErrors(this RouteGroupBuilder group) =>
         group.WithMetadata(
+            new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized, typeof(ErrorEnvelope), ["application/json"]),
+            new ProducesResponseTypeMetadata(StatusCodes.Status403Forbidden, typeof(ErrorEnvelope), ["application/json"]),
+            new ProducesResponseTypeMetadata(StatusCodes.Status429TooManyRequests, typeof(ErrorEnvelope), ["application/json"]),
             new ProducesResponseTypeMetadata(StatusCodes.Status500InternalServerError, typeof(ErrorEnvelope), ["application/json"]),
             new ProducesResponseTypeMetadata(StatusCodes.Status503ServiceUnavailable, typeof(ErrorEnvelope), ["application/json"]),
             new ProducesResponseTypeMetadata(StatusCodes.Status304NotModified, null, []));

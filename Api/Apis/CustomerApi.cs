@@ -1,5 +1,6 @@
 using CustomerData.Api.Contract;
 using CustomerData.Api.Customers;
+using CustomerData.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CustomerData.Api.Apis;
@@ -9,7 +10,8 @@ public static class CustomerApi
 {
     public static IEndpointRouteBuilder MapCustomerApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/customer").WithTags("Customers").WithCommonErrors();
+        var group = app.MapGroup("/customer").WithTags("Customers").WithCommonErrors()
+            .RequireAuthorization(ApiScopes.CustomersRead).RequireRateLimiting(ApiSecurity.RateLimitPolicy);
         group.MapGet("/{customerId}", GetCustomer)
             .WithName(nameof(GetCustomer))
             .WithSummary("A customer's profile")

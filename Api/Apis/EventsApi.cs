@@ -1,5 +1,6 @@
 using CustomerData.Api.Contract;
 using CustomerData.Api.Lake;
+using CustomerData.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CustomerData.Api.Apis;
@@ -9,7 +10,8 @@ public static class EventsApi
 {
     public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/events").WithTags("Events").WithCommonErrors();
+        var group = app.MapGroup("/events").WithTags("Events").WithCommonErrors()
+            .RequireAuthorization(ApiScopes.AnalyticsRead).RequireRateLimiting(ApiSecurity.RateLimitPolicy);
         group.MapGet("/{customerId}", GetCustomerEvents)
             .WithName(nameof(GetCustomerEvents))
             .WithSummary("A customer's behaviour events")

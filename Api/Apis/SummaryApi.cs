@@ -1,5 +1,6 @@
 using CustomerData.Api.Contract;
 using CustomerData.Api.Lake;
+using CustomerData.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CustomerData.Api.Apis;
@@ -9,7 +10,8 @@ public static class SummaryApi
 {
     public static IEndpointRouteBuilder MapSummaryApi(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/summary").WithTags("Daily summaries").WithCommonErrors();
+        var group = app.MapGroup("/summary").WithTags("Daily summaries").WithCommonErrors()
+            .RequireAuthorization(ApiScopes.AnalyticsRead).RequireRateLimiting(ApiSecurity.RateLimitPolicy);
         group.MapGet("/{date}", GetDailySummaries)
             .WithName(nameof(GetDailySummaries))
             .WithSummary("Every customer's summary of one day")

@@ -45,6 +45,9 @@ public static class ApiMessages
     public const string InvalidLimit = "invalid_limit";
     public const string InvalidRequest = "invalid_request";
     public const string MethodNotAllowed = "method_not_allowed";
+    public const string Unauthorized = "unauthorized";
+    public const string Forbidden = "forbidden";
+    public const string RateLimited = "rate_limited";
     public const string InternalError = "internal_error";
     public const string Unavailable = "unavailable";
 }

@@ -26,9 +26,14 @@ public sealed class ApiHost : IAsyncDisposable
         LakeFolder = folder;
         Logs = logs;
         Client = factory.CreateClient();
+        Client.DefaultRequestHeaders.Authorization = new("Bearer", TestTokens.Create("api-tests-user", Security.ApiScopes.CustomersRead, Security.ApiScopes.AnalyticsRead));
     }
 
+    /// <summary>A client with a token granting both read scopes.</summary>
     public HttpClient Client { get; }
+
+    /// <summary>A client without a token.</summary>
+    public HttpClient CreateAnonymousClient() => _factory.CreateClient();
     public CqlDevServer? Cassandra { get; }
     public TestLake Lake { get; }
     public string? LakeFolder { get; }
@@ -66,6 +71,10 @@ public sealed class ApiHost : IAsyncDisposable
             web.UseSetting("ConnectionStrings:cassandra", cassandraConnectionString);
             web.UseSetting("Api:RefreshInterval", "00:00:00.100");
             web.UseSetting("Cassandra:cassandra:Session:ConnectTimeout", "00:00:00.500");
+            foreach (var (key, value) in TestTokens.Settings) web.UseSetting(key, value);
+            // Most tests send hundreds of requests from one client; RateLimitTests sets its own limits.
+            web.UseSetting("Api:RateLimit:PermitsPerSecond", "1000000");
+            web.UseSetting("Api:RateLimit:Burst", "1000000");
             foreach (var (key, value) in lakeSettings) web.UseSetting(key, value);
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) web.UseSetting(key, value);
             web.ConfigureLogging(logging => logging.AddProvider(logs));
