@@ -133,13 +133,13 @@ public sealed class LocalStackTests
     }
 
     /// <summary>The in-process mock cluster behind the <c>kafka</c> connection string stores and serves messages.</summary>
-    /// <summary>The api resource serves the contract's envelope and its OpenAPI document through the endpoint the AppHost gave it.</summary>
+    /// <summary>The api resource serves the contract's envelope (a data route without a token: 401) and its OpenAPI document through the endpoint the AppHost gave it.</summary>
     private static async Task AssertApiAnswersAsync(DistributedApplication app, CancellationToken cancellationToken)
     {
         using var http = app.CreateHttpClient("api", "http");
         var bad = await http.GetAsync("/customer/abc", cancellationToken);
-        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
-        Assert.Equal("""{"status":"error","message":"invalid_customer_id","data":{}}""", await bad.Content.ReadAsStringAsync(cancellationToken));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, bad.StatusCode);
+        Assert.Equal("""{"status":"error","message":"unauthorized","data":{}}""", await bad.Content.ReadAsStringAsync(cancellationToken));
         Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/openapi/v1.json", cancellationToken)).StatusCode);
     }
 
