@@ -27,22 +27,28 @@ public static class ContainerStack
 
     public static PlatformStack AddContainerStack(this IDistributedApplicationBuilder builder)
     {
+        // Least privilege: the services log in as the platform user of customer_db, never as root.
+        var mysqlRootPassword = builder.AddGeneratedSecret(ResourceNames.MySqlRootPassword);
         var mysqlPassword = builder.AddGeneratedSecret(ResourceNames.MySqlPassword);
-        var mysql = builder.AddMySqlContainer(ResourceNames.MySql, mysqlPassword);
+        var mysql = builder.AddMySqlContainer(ResourceNames.MySql, mysqlRootPassword, mysqlPassword);
 
         var kafka = builder.AddKafkaContainer(ResourceNames.Kafka);
 
         var cassandraPassword = builder.AddGeneratedSecret(ResourceNames.CassandraPassword);
+        var cassandraAdminPassword = builder.AddGeneratedSecret(ResourceNames.CassandraAdminPassword);
         var cassandra = builder.AddCassandraContainer(ResourceNames.Cassandra);
-        var cassandraSetup = builder.AddCassandraSetup(ResourceNames.CassandraInit, cassandra, cassandraPassword);
+        var cassandraSetup = builder.AddCassandraSetup(ResourceNames.CassandraInit, cassandra, cassandraPassword, cassandraAdminPassword);
         var cql = cassandra.GetEndpoint(ResourceNames.TcpEndpoint);
         var cassandraConnectionString = ReferenceExpression.Create(
             $"Contact Points={cql.Property(EndpointProperty.Host)}:{cql.Property(EndpointProperty.Port)};Keyspace={PlatformNames.Keyspace};Username={ResourceNames.PlatformUser};Password={cassandraPassword}");
 
-        var lakeAccessKey = builder.AddParameter(ResourceNames.LakeAccessKey, new GenerateParameterDefault { MinLength = 16, Special = false, Upper = false }, secret: false, persist: true);
+        // MinIO's root keys stay with MinIO and the setup job; the services get a service account limited to the bucket.
+        var lakeRootUser = builder.AddParameter(ResourceNames.LakeRootUser, new GenerateParameterDefault { MinLength = 16, Special = false, Upper = false }, secret: true, persist: true);
+        var lakeRootPassword = builder.AddGeneratedSecret(ResourceNames.LakeRootPassword);
+        var lakeAccessKey = builder.AddParameter(ResourceNames.LakeAccessKey, new GenerateParameterDefault { MinLength = 16, Special = false, Upper = false }, secret: true, persist: true);
         var lakeSecretKey = builder.AddGeneratedSecret(ResourceNames.LakeSecretKey);
-        var lake = builder.AddMinio(ResourceNames.Lake, lakeAccessKey, lakeSecretKey);
-        var lakeBucket = builder.AddLakeBucketSetup(ResourceNames.LakeBucket, lake, lakeAccessKey, lakeSecretKey);
+        var lake = builder.AddMinio(ResourceNames.Lake, lakeRootUser, lakeRootPassword);
+        var lakeBucket = builder.AddLakeBucketSetup(ResourceNames.LakeBucket, lake, lakeRootUser, lakeRootPassword, lakeAccessKey, lakeSecretKey);
         var s3 = lake.GetEndpoint("http");
 
         return new PlatformStack(StackMode.Containers, mysql, kafka, cassandra, cassandraConnectionString,
@@ -60,9 +66,10 @@ public static class ContainerStack
     }
 
     public static IResourceBuilder<MySqlServerResource> AddMySqlContainer(
-        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> rootPassword)
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> rootPassword,
+        IResourceBuilder<ParameterResource> platformPassword)
     {
-        var resource = new MySqlServerResource(name, rootPassword.Resource);
+        var resource = new MySqlServerResource(name, rootPassword.Resource, platformPassword.Resource);
         var healthCheckKey = $"{name}-ping";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             healthCheckKey,
@@ -73,6 +80,9 @@ public static class ContainerStack
             .WithEndpoint(name: ResourceNames.TcpEndpoint, targetPort: 3306, scheme: "tcp")
             .WithEnvironment("MYSQL_ROOT_PASSWORD", rootPassword)
             .WithEnvironment("MYSQL_DATABASE", PlatformNames.Database)
+            // The image creates this user with ALL on MYSQL_DATABASE only (customer_db), nothing server-wide.
+            .WithEnvironment("MYSQL_USER", ResourceNames.PlatformUser)
+            .WithEnvironment("MYSQL_PASSWORD", platformPassword)
             .WithVolume("customer-data-mysql", "/var/lib/mysql")
             .WithHealthCheck(healthCheckKey);
     }
@@ -142,26 +152,47 @@ public static class ContainerStack
         return cassandra;
     }
 
-    /// <summary>A one-shot job: the platform's login role (secret password) and the keyspace.</summary>
+    /// <summary>
+    /// A one-shot job: an admin superuser with a secret password replaces the image's default <c>cassandra/cassandra</c>
+    /// (disabled: no login, no superuser), the platform role logs in with only the permissions of the keyspace, and the
+    /// keyspace exists. It runs at every start: the first time it logs in with the default, later as the admin.
+    /// </summary>
     public static IResourceBuilder<ContainerResource> AddCassandraSetup(
         this IDistributedApplicationBuilder builder, string name,
-        IResourceBuilder<ContainerResource> cassandra, IResourceBuilder<ParameterResource> password)
-    {
-        const string script =
-            "cqlsh \"$CASSANDRA_HOST\" 9042 -u cassandra -p cassandra -e " +
-            "\"CREATE ROLE IF NOT EXISTS $PLATFORM_USER WITH PASSWORD = '$PLATFORM_PASSWORD' AND LOGIN = true AND SUPERUSER = true; " +
-            "ALTER ROLE $PLATFORM_USER WITH PASSWORD = '$PLATFORM_PASSWORD'; " +
-            "CREATE KEYSPACE IF NOT EXISTS $KEYSPACE WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1};\"";
-        return builder.AddContainer(name, CassandraImage, CassandraTag)
+        IResourceBuilder<ContainerResource> cassandra, IResourceBuilder<ParameterResource> password,
+        IResourceBuilder<ParameterResource> adminPassword) =>
+        builder.AddContainer(name, CassandraImage, CassandraTag)
             .WithEntrypoint("bash")
-            .WithArgs("-c", script)
+            .WithArgs("-c", CassandraSetupScript)
             .WithEnvironment("CASSANDRA_HOST", cassandra.Resource.Name)
+            .WithEnvironment("ADMIN_USER", CassandraAdminUser)
+            .WithEnvironment("ADMIN_PASSWORD", adminPassword)
             .WithEnvironment("PLATFORM_USER", ResourceNames.PlatformUser)
             .WithEnvironment("PLATFORM_PASSWORD", password)
             .WithEnvironment("KEYSPACE", PlatformNames.Keyspace)
             .WithReferenceRelationship(cassandra)
             .WaitFor(cassandra);
-    }
+
+    public const string CassandraAdminUser = "platform_admin";
+
+    public const string CassandraSetupScript =
+        "set -e; " +
+        "if cqlsh \"$CASSANDRA_HOST\" 9042 -u \"$ADMIN_USER\" -p \"$ADMIN_PASSWORD\" -e 'SELECT now() FROM system.local' >/dev/null 2>&1; then " +
+        "  LOGIN=(-u \"$ADMIN_USER\" -p \"$ADMIN_PASSWORD\"); " +
+        "else " +
+        "  cqlsh \"$CASSANDRA_HOST\" 9042 -u cassandra -p cassandra -e \"CREATE ROLE IF NOT EXISTS $ADMIN_USER WITH PASSWORD = '$ADMIN_PASSWORD' AND LOGIN = true AND SUPERUSER = true;\"; " +
+        "  LOGIN=(-u \"$ADMIN_USER\" -p \"$ADMIN_PASSWORD\"); " +
+        "fi; " +
+        "cqlsh \"$CASSANDRA_HOST\" 9042 \"${LOGIN[@]}\" -e \"" +
+        "ALTER ROLE $ADMIN_USER WITH PASSWORD = '$ADMIN_PASSWORD'; " +
+        "ALTER ROLE cassandra WITH SUPERUSER = false AND LOGIN = false; " +
+        "CREATE KEYSPACE IF NOT EXISTS $KEYSPACE WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}; " +
+        "CREATE ROLE IF NOT EXISTS $PLATFORM_USER WITH PASSWORD = '$PLATFORM_PASSWORD' AND LOGIN = true AND SUPERUSER = false; " +
+        "ALTER ROLE $PLATFORM_USER WITH PASSWORD = '$PLATFORM_PASSWORD' AND SUPERUSER = false; " +
+        "GRANT CREATE ON KEYSPACE $KEYSPACE TO $PLATFORM_USER; " +
+        "GRANT ALTER ON KEYSPACE $KEYSPACE TO $PLATFORM_USER; " +
+        "GRANT SELECT ON KEYSPACE $KEYSPACE TO $PLATFORM_USER; " +
+        "GRANT MODIFY ON KEYSPACE $KEYSPACE TO $PLATFORM_USER;\"";
 
     public static IResourceBuilder<ContainerResource> AddMinio(
         this IDistributedApplicationBuilder builder, string name,
@@ -175,17 +206,32 @@ public static class ContainerStack
             .WithVolume("customer-data-minio", "/data")
             .WithHttpHealthCheck("/minio/health/live", endpointName: "http");
 
-    /// <summary>A one-shot job (MinIO's <c>mc</c>) that creates the lake bucket if it is missing.</summary>
+    /// <summary>
+    /// A one-shot job (MinIO's <c>mc</c>, as root): creates the lake bucket if it is missing, a policy that allows the
+    /// bucket's objects and nothing else, and the services' user with that policy alone (its keys are secret parameters).
+    /// </summary>
     public static IResourceBuilder<ContainerResource> AddLakeBucketSetup(
         this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ContainerResource> minio,
-        IResourceBuilder<ParameterResource> rootUser, IResourceBuilder<ParameterResource> rootPassword) =>
+        IResourceBuilder<ParameterResource> rootUser, IResourceBuilder<ParameterResource> rootPassword,
+        IResourceBuilder<ParameterResource> serviceAccessKey, IResourceBuilder<ParameterResource> serviceSecretKey) =>
         builder.AddContainer(name, MinioClientImage, MinioClientTag)
             .WithEntrypoint("/bin/sh")
-            .WithArgs("-c", "mc alias set lake \"$MINIO_URL\" \"$MINIO_USER\" \"$MINIO_PASSWORD\" && mc mb --ignore-existing \"lake/$BUCKET\"")
+            .WithArgs("-c", LakeSetupScript)
             .WithEnvironment("MINIO_URL", minio.GetEndpoint("http"))
             .WithEnvironment("MINIO_USER", rootUser)
             .WithEnvironment("MINIO_PASSWORD", rootPassword)
+            .WithEnvironment("SERVICE_ACCESS_KEY", serviceAccessKey)
+            .WithEnvironment("SERVICE_SECRET_KEY", serviceSecretKey)
             .WithEnvironment("BUCKET", PlatformNames.LakeBucket)
             .WithReferenceRelationship(minio)
             .WaitFor(minio);
+
+    public const string LakeSetupScript =
+        "set -e; " +
+        "mc alias set lake \"$MINIO_URL\" \"$MINIO_USER\" \"$MINIO_PASSWORD\"; " +
+        "mc mb --ignore-existing \"lake/$BUCKET\"; " +
+        "printf '{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:ListBucket\",\"s3:GetBucketLocation\"],\"Resource\":[\"arn:aws:s3:::%s\"]},{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\",\"s3:PutObject\",\"s3:DeleteObject\"],\"Resource\":[\"arn:aws:s3:::%s/*\"]}]}' \"$BUCKET\" \"$BUCKET\" > /tmp/lake-rw.json; " +
+        "mc admin policy create lake lake-rw /tmp/lake-rw.json; " +
+        "mc admin user add lake \"$SERVICE_ACCESS_KEY\" \"$SERVICE_SECRET_KEY\"; " +
+        "mc admin policy attach lake lake-rw --user \"$SERVICE_ACCESS_KEY\" || true";
 }

@@ -14,6 +14,10 @@ public static class ResourceNames
     public const string LakeBucket = "lake-bucket";
 
     public const string MySqlPassword = "mysql-password";
+    public const string MySqlRootPassword = "mysql-root-password";
+    public const string CassandraAdminPassword = "cassandra-admin-password";
+    public const string LakeRootUser = "lake-root-user";
+    public const string LakeRootPassword = "lake-root-password";
     public const string CassandraPassword = "cassandra-password";
     public const string LakeAccessKey = "lake-access-key";
     public const string LakeSecretKey = "lake-secret-key";
@@ -36,14 +40,17 @@ public sealed class MariaDbServerResource(string name, string command, string wo
 }
 
 /// <summary>MySQL 8 in a container, with the connection string of <c>customerdb</c>.</summary>
-public sealed class MySqlServerResource(string name, ParameterResource rootPassword)
+public sealed class MySqlServerResource(string name, ParameterResource rootPassword, ParameterResource platformPassword)
     : ContainerResource(name), IResourceWithConnectionString
 {
+    /// <summary>root's password: for the operator only, never handed to a service.</summary>
     public ParameterResource RootPassword { get; } = rootPassword;
+    public ParameterResource PlatformPassword { get; } = platformPassword;
     public EndpointReference Endpoint => new(this, ResourceNames.TcpEndpoint);
 
+    /// <summary>The services' connection: the platform user, whose grants are <c>customer_db</c> alone (not root).</summary>
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Server={Endpoint.Property(EndpointProperty.Host)};Port={Endpoint.Property(EndpointProperty.Port)};User ID=root;Password={RootPassword};Database={PlatformNames.Database}");
+        $"Server={Endpoint.Property(EndpointProperty.Host)};Port={Endpoint.Property(EndpointProperty.Port)};User ID={ResourceNames.PlatformUser};Password={PlatformPassword};Database={PlatformNames.Database}");
 }
 
 /// <summary>Kafka (KRaft, one node) in a container; the connection string is the host-facing bootstrap address.</summary>

@@ -36,8 +36,10 @@ init="$data/init.sql"
 {
   echo "CREATE USER IF NOT EXISTS '$(sql_escape "$user")'@'%' IDENTIFIED BY '$(sql_escape "$password")';"
   echo "ALTER USER '$(sql_escape "$user")'@'%' IDENTIFIED BY '$(sql_escape "$password")';"
-  echo "GRANT ALL PRIVILEGES ON *.* TO '$(sql_escape "$user")'@'%' WITH GRANT OPTION;"
   echo "CREATE DATABASE IF NOT EXISTS \`$database\` CHARACTER SET utf8mb4;"
+  # Least privilege: the platform database only (a datadir from before keeps no server-wide grant).
+  echo "REVOKE ALL PRIVILEGES, GRANT OPTION FROM '$(sql_escape "$user")'@'%';"
+  echo "GRANT ALL PRIVILEGES ON \`$database\`.* TO '$(sql_escape "$user")'@'%';"
 } >"$init"
 
 exec mariadbd --no-defaults \

@@ -53,6 +53,15 @@ public sealed class LocalStackTests
                     // The launcher created customer_db and the platform login; Database= in the string proves both.
                     await connection.OpenAsync(cancellationToken);
                     await Execute(connection, "CREATE TABLE IF NOT EXISTS apphost_restart_marker (marker VARCHAR(64) PRIMARY KEY)", cancellationToken);
+                    // Least privilege: the services' login has customer_db and nothing server-wide.
+                    await using (var grants = new MySqlCommand("SHOW GRANTS", connection))
+                    await using (var reader = await grants.ExecuteReaderAsync(cancellationToken))
+                    {
+                        var lines = new List<string>();
+                        while (await reader.ReadAsync(cancellationToken)) lines.Add(reader.GetString(0));
+                        Assert.Contains(lines, l => l.Contains("ON `customer_db`.*", StringComparison.Ordinal));
+                        Assert.DoesNotContain(lines, l => l.Contains("ON *.*", StringComparison.Ordinal) && !l.StartsWith("GRANT USAGE ON *.*", StringComparison.Ordinal));
+                    }
                     await Execute(connection, $"INSERT INTO apphost_restart_marker VALUES ('{marker}')", cancellationToken);
                 }
 

@@ -13,14 +13,15 @@ public sealed class ManifestTests
     private static readonly string[] s_servers = ["mysql", "kafka", "cassandra", "lake"];
     private static readonly string[] s_setupJobs = ["cassandra-init", "lake-bucket"];
     private static readonly string[] s_projects = ["producer", "pipelines-profile", "pipelines-summary", "pipelines-events", "api"];
-    private static readonly string[] s_secrets = ["mysql-password", "cassandra-password", "lake-secret-key"];
+    private static readonly string[] s_secrets =
+        ["mysql-password", "mysql-root-password", "cassandra-password", "cassandra-admin-password", "lake-access-key", "lake-secret-key", "lake-root-user", "lake-root-password"];
 
     [Fact]
     public async Task Manifest_lists_every_resource_of_the_containers_stack_even_when_local_mode_is_configured()
     {
         var resources = await PublishManifestAsync(TestContext.Current.CancellationToken);
 
-        var expected = s_servers.Concat(s_setupJobs).Concat(s_projects).Concat(s_secrets).Append("lake-access-key").Order().ToArray();
+        var expected = s_servers.Concat(s_setupJobs).Concat(s_projects).Concat(s_secrets).Order().ToArray();
         Assert.Equal(expected, resources.Select(r => r.Key).Order().ToArray());
 
         foreach (var name in s_servers.Concat(s_setupJobs))
@@ -40,7 +41,8 @@ public sealed class ManifestTests
             Assert.Equal("parameter.v0", Type(resources, name));
             Assert.True((bool?)resources[name]!["inputs"]?["value"]?["secret"] == true, $"{name} is a secret parameter");
         }
-        Assert.Contains("{mysql-password.value}", (string)resources["mysql"]!["connectionString"]!);
+        Assert.Contains("User ID=platform;Password={mysql-password.value}", (string)resources["mysql"]!["connectionString"]!);
+        Assert.DoesNotContain("root", (string)resources["mysql"]!["connectionString"]!);
 
         foreach (var name in s_projects)
         {
@@ -51,8 +53,37 @@ public sealed class ManifestTests
             Assert.StartsWith("Contact Points={cassandra.bindings.tcp.host}:{cassandra.bindings.tcp.port};Keyspace=customer_data;", (string?)env["ConnectionStrings__cassandra"]);
             Assert.Equal("s3://lake", (string?)env["Lake__Root"]);
             Assert.Equal("{lake.bindings.http.url}", (string?)env["Lake__ServiceUrl"]);
+            Assert.Equal("{lake-access-key.value}", (string?)env["Lake__AccessKey"]);
             Assert.Equal("{lake-secret-key.value}", (string?)env["Lake__SecretKey"]);
+            // Least privilege: no service holds a root or admin credential.
+            Assert.DoesNotContain("root", env.ToJsonString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("cassandra-admin", env.ToJsonString(), StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task Containers_mode_gives_the_services_least_privilege_credentials_and_disables_the_default_superuser()
+    {
+        var resources = await PublishManifestAsync(TestContext.Current.CancellationToken);
+        var mysqlEnv = resources["mysql"]!["env"]!.AsObject();
+        Assert.Equal("{mysql-root-password.value}", (string?)mysqlEnv["MYSQL_ROOT_PASSWORD"]);
+        Assert.Equal("platform", (string?)mysqlEnv["MYSQL_USER"]);
+        Assert.Equal("{mysql-password.value}", (string?)mysqlEnv["MYSQL_PASSWORD"]);
+
+        var cassandraSetup = string.Join(' ', resources["cassandra-init"]!["args"]!.AsArray().Select(a => (string?)a));
+        Assert.Contains("ALTER ROLE cassandra WITH SUPERUSER = false AND LOGIN = false", cassandraSetup);
+        Assert.Contains("CREATE ROLE IF NOT EXISTS $PLATFORM_USER WITH PASSWORD = '$PLATFORM_PASSWORD' AND LOGIN = true AND SUPERUSER = false", cassandraSetup);
+        Assert.DoesNotContain("GRANT ALL", cassandraSetup);
+        Assert.Equal("{cassandra-admin-password.value}", (string?)resources["cassandra-init"]!["env"]!["ADMIN_PASSWORD"]);
+
+        var lakeEnv = resources["lake"]!["env"]!.AsObject();
+        Assert.Equal("{lake-root-user.value}", (string?)lakeEnv["MINIO_ROOT_USER"]);
+        Assert.Equal("{lake-root-password.value}", (string?)lakeEnv["MINIO_ROOT_PASSWORD"]);
+        var lakeSetup = string.Join(' ', resources["lake-bucket"]!["args"]!.AsArray().Select(a => (string?)a));
+        Assert.Contains("arn:aws:s3:::%s/*", lakeSetup);
+        Assert.DoesNotContain("s3:*", lakeSetup);
+        Assert.Contains("mc admin policy attach lake lake-rw --user", lakeSetup);
+        Assert.Equal("{lake-access-key.value}", (string?)resources["lake-bucket"]!["env"]!["SERVICE_ACCESS_KEY"]);
     }
 
     private static string? Type(JsonObject resources, string name) => (string?)resources[name]?["type"];
