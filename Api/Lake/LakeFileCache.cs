@@ -18,7 +18,6 @@ public sealed partial class LakeFileCache
     private readonly ILogger<LakeFileCache> _logger;
     private readonly SemaphoreSlim _warming = new(1, 1);
     private long _clock;
-    private long _rows;
 
     public LakeFileCache(DuckDbPool pool, IOptions<ApiOptions> options, ILogger<LakeFileCache> logger)
     {
@@ -28,7 +27,8 @@ public sealed partial class LakeFileCache
         ApiTelemetry.RegisterCache(this);
     }
 
-    public long CachedRows => Interlocked.Read(ref _rows);
+    /// <summary>Rows of the files in memory now (summed over the entries, so a load that lost a race or left the listing is never counted).</summary>
+    public long CachedRows => _entries.Values.Sum(e => e.Rows);
 
     /// <summary>Files known to be unreadable, by name (health reports them).</summary>
     public IReadOnlyList<string> UnreadableFiles =>
@@ -43,7 +43,8 @@ public sealed partial class LakeFileCache
     private async Task<T> GetAsync<T>(LakeFile file, string operation, Func<DuckDBConnection, T> load, Func<T, int> rows, CancellationToken cancellationToken)
         where T : class
     {
-        var entry = _entries.GetOrAdd(file, f => new Entry(LoadAsync(f, operation, load, rows)));
+        // Lazy: GetOrAdd may run its factory twice under a race; only the entry that won ever starts a load.
+        var entry = _entries.GetOrAdd(file, f => new Entry(e => LoadAsync(e, f, operation, load, rows)));
         entry.LastUse = Interlocked.Increment(ref _clock);
         if (entry.Task.IsCompletedSuccessfully) ApiTelemetry.CacheHits.Add(1);
         try
@@ -58,7 +59,7 @@ public sealed partial class LakeFileCache
         }
     }
 
-    private async Task<object> LoadAsync<T>(LakeFile file, string operation, Func<DuckDBConnection, T> load, Func<T, int> rows)
+    private async Task<object> LoadAsync<T>(Entry entry, LakeFile file, string operation, Func<DuckDBConnection, T> load, Func<T, int> rows)
         where T : class
     {
         await Task.Yield(); // never load on the caller's stack inside GetOrAdd
@@ -72,7 +73,7 @@ public sealed partial class LakeFileCache
             throw LakeErrors.Classify(file, ex, _logger);
         }
         ApiTelemetry.CacheLoads.Add(1);
-        Interlocked.Add(ref _rows, rows(segment));
+        entry.Rows = rows(segment);
         Evict();
         return segment;
     }
@@ -128,26 +129,24 @@ public sealed partial class LakeFileCache
 
     private void Evict()
     {
-        while (Interlocked.Read(ref _rows) > _maxRows)
+        while (CachedRows > _maxRows)
         {
             var victim = _entries.Where(e => e.Value.Task.IsCompletedSuccessfully).MinBy(e => e.Value.LastUse);
             if (victim.Value is null || !Remove(victim.Key, victim.Value)) return;
         }
     }
 
-    private bool Remove(LakeFile file, Entry entry)
-    {
-        if (!_entries.TryRemove(new KeyValuePair<LakeFile, Entry>(file, entry))) return false;
-        if (entry.Task.IsCompletedSuccessfully)
-        {
-            Interlocked.Add(ref _rows, -(entry.Task.Result switch { EventSegment e => e.Rows, SummarySegment s => s.Rows, _ => 0 }));
-        }
-        return true;
-    }
+    private bool Remove(LakeFile file, Entry entry) => _entries.TryRemove(new KeyValuePair<LakeFile, Entry>(file, entry));
 
-    private sealed class Entry(Task<object> task)
+    private sealed class Entry
     {
-        public Task<object> Task { get; } = task;
+        private readonly Lazy<Task<object>> _load;
+
+        public Entry(Func<Entry, Task<object>> load) => _load = new Lazy<Task<object>>(() => load(this));
+
+        public Task<object> Task => _load.Value;
         public long LastUse;
+        /// <summary>Rows once loaded (0 before).</summary>
+        public long Rows;
     }
 }

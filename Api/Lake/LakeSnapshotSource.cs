@@ -35,10 +35,26 @@ public sealed partial class LakeSnapshotSource(
 
     public TimeSpan Interval => _interval;
 
-    /// <summary>The snapshot, after the first listing has been taken (the first requests after start wait for it, bounded).</summary>
+    /// <summary>
+    /// The snapshot, after the first listing has been taken (the first requests after start wait for it, bounded).
+    /// Until a listing has succeeded the lake's content is unknown: 503, not an empty answer.
+    /// </summary>
     public async ValueTask<LakeSnapshot> GetAsync(CancellationToken cancellationToken)
     {
-        if (!_first.Task.IsCompleted) await _first.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        if (!_first.Task.IsCompleted)
+        {
+            try
+            {
+                await _first.Task.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+        }
+        if (_lastSuccess == DateTimeOffset.MinValue)
+        {
+            throw new ServiceUnavailableException("The lake has not been listed yet" + (_lastError is { } e ? ": " + e : "."));
+        }
         return _current;
     }
 
