@@ -56,6 +56,9 @@ public static class ApiExtensions
         app.UseMiddleware<ApiErrorMiddleware>();
         app.UseMiddleware<ETagMiddleware>();
         app.UseApiSecurity();
+        // The Customer 360 page (wwwroot): static, open; the data it shows needs the user's token.
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
         app.MapCustomerApi();
         app.MapSummaryApi();
         app.MapEventsApi();

@@ -43,6 +43,8 @@ public sealed class ApiExampleTransformer : IOpenApiOperationTransformer
             """{"status":"success","message":"Customer profile retrieved successfully","data":{"customer_id":456,"name":"Customer_456","email":"customer_456@example.com","gender":"M","total_spend":143949.5,"total_transactions":6,"avg_order_value":23991.58,"first_purchase":"2022-03-07T06:30:00Z","last_purchase":"2024-05-18T18:17:40Z","favorite_category":"Grocery"}}""",
         [nameof(SummaryApi.GetDailySummaries)] =
             """{"status":"success","message":"Daily transaction summaries retrieved successfully","data":{"summaries":[{"date":"2025-12-10","customer_id":1088,"total_amount":57714.9,"total_items":6,"distinct_products":1,"top_category":"Sports"}]}}""",
+        [nameof(SummaryApi.GetCustomerSummaries)] =
+            """{"status":"success","message":"Customer daily summaries retrieved successfully","data":{"summaries":[{"date":"2025-12-09","customer_id":3156,"total_amount":420.5,"total_items":3,"distinct_products":2,"top_category":"Toys"},{"date":"2025-12-10","customer_id":3156,"total_amount":12895.28,"total_items":2,"distinct_products":1,"top_category":"Electronics"}]}}""",
         [nameof(SummaryApi.GetCustomerDailySummary)] =
             """{"status":"success","message":"Daily transaction summary retrieved successfully","data":{"summary":{"date":"2025-12-10","customer_id":3156,"total_amount":12895.28,"total_items":2,"distinct_products":1,"top_category":"Electronics"}}}""",
         [nameof(EventsApi.GetCustomerEvents)] =
@@ -54,6 +56,7 @@ public sealed class ApiExampleTransformer : IOpenApiOperationTransformer
         [nameof(CustomerApi.GetCustomer)] = ApiMessages.InvalidCustomerId,
         [nameof(SummaryApi.GetDailySummaries)] = ApiMessages.InvalidDateFormat,
         [nameof(SummaryApi.GetCustomerDailySummary)] = ApiMessages.InvalidDateFormat,
+        [nameof(SummaryApi.GetCustomerSummaries)] = ApiMessages.InvalidFromDate,
         [nameof(EventsApi.GetCustomerEvents)] = ApiMessages.InvalidLimit,
     };
 

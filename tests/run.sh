@@ -17,6 +17,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 missing_apt=()
 command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null || missing_apt+=(mariadb-server)
 /usr/bin/python3 -c 'import cassandra' 2>/dev/null || missing_apt+=(python3-cassandra)
+[ -x /usr/bin/chromium ] || missing_apt+=(chromium)   # the Customer 360 page's browser test (Playwright drives it)
 need_s3rver=0
 command -v s3rver >/dev/null || need_s3rver=1
 [ "$need_s3rver" = 1 ] && ! command -v npm >/dev/null && missing_apt+=(nodejs npm)

@@ -23,17 +23,8 @@ public static class EventsApi
         string customerId, string? fromDate, string? toDate, string? limit, LakeReads lake, CancellationToken cancellationToken)
     {
         if (!RequestValues.TryParseCustomerId(customerId, out var id)) return ApiResults.BadRequest(ApiMessages.InvalidCustomerId);
-        DateOnly? from = null, to = null;
-        if (fromDate is not null)
-        {
-            if (!RequestValues.TryParseDay(fromDate, out var f)) return ApiResults.BadRequest(ApiMessages.InvalidFromDate);
-            from = f;
-        }
-        if (toDate is not null)
-        {
-            if (!RequestValues.TryParseDay(toDate, out var t)) return ApiResults.BadRequest(ApiMessages.InvalidToDate);
-            to = t;
-        }
+        if (!RequestValues.TryParseOptionalDay(fromDate, out var from)) return ApiResults.BadRequest(ApiMessages.InvalidFromDate);
+        if (!RequestValues.TryParseOptionalDay(toDate, out var to)) return ApiResults.BadRequest(ApiMessages.InvalidToDate);
         if (!RequestValues.TryParseLimit(limit, out var max)) return ApiResults.BadRequest(ApiMessages.InvalidLimit);
         if (from > to) return ApiResults.BadRequest(ApiMessages.InvalidDateRange);
         var events = await lake.EventsAsync(id, from, to, max, cancellationToken);

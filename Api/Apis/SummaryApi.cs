@@ -12,6 +12,11 @@ public static class SummaryApi
     {
         var group = app.MapGroup("/summary").WithTags("Daily summaries").WithCommonErrors()
             .RequireAuthorization(ApiScopes.AnalyticsRead).RequireRateLimiting(ApiSecurity.RateLimitPolicy);
+        // A literal segment outranks a parameter: /summary/customer/7 is never read as a date.
+        group.MapGet("/customer/{customerId}", GetCustomerSummaries)
+            .WithName(nameof(GetCustomerSummaries))
+            .WithSummary("One customer's summary of every day in a range")
+            .WithDescription("The per-day series behind the Customer 360 page: oldest first. fromDate/toDate: inclusive UTC days (YYYY-MM-DD), both optional.");
         group.MapGet("/{date}", GetDailySummaries)
             .WithName(nameof(GetDailySummaries))
             .WithSummary("Every customer's summary of one day")
@@ -20,6 +25,19 @@ public static class SummaryApi
             .WithName(nameof(GetCustomerDailySummary))
             .WithSummary("One customer's summary of one day");
         return app;
+    }
+
+    public static async Task<Results<Ok<ApiEnvelope<SummariesData>>, BadRequest<ErrorEnvelope>, NotFound<ErrorEnvelope>>> GetCustomerSummaries(
+        string customerId, string? fromDate, string? toDate, LakeReads lake, CancellationToken cancellationToken)
+    {
+        if (!RequestValues.TryParseCustomerId(customerId, out var id)) return ApiResults.BadRequest(ApiMessages.InvalidCustomerId);
+        if (!RequestValues.TryParseOptionalDay(fromDate, out var from)) return ApiResults.BadRequest(ApiMessages.InvalidFromDate);
+        if (!RequestValues.TryParseOptionalDay(toDate, out var to)) return ApiResults.BadRequest(ApiMessages.InvalidToDate);
+        if (from > to) return ApiResults.BadRequest(ApiMessages.InvalidDateRange);
+        var rows = await lake.CustomerSummariesAsync(id, from, to, cancellationToken);
+        return rows.Count == 0
+            ? ApiResults.NotFound()
+            : TypedResults.Ok(ApiEnvelope.Success(ApiMessages.CustomerSummariesFound, new SummariesData(rows)));
     }
 
     public static async Task<Results<Ok<ApiEnvelope<SummariesData>>, BadRequest<ErrorEnvelope>, NotFound<ErrorEnvelope>>> GetDailySummaries(

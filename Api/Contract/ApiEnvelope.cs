@@ -34,6 +34,7 @@ public static class ApiMessages
     public const string CustomerFound = "Customer profile retrieved successfully";
     public const string SummariesFound = "Daily transaction summaries retrieved successfully";
     public const string SummaryFound = "Daily transaction summary retrieved successfully";
+    public const string CustomerSummariesFound = "Customer daily summaries retrieved successfully";
     public const string EventsFound = "Customer events retrieved successfully";
 
     public const string NotFound = "not-found";

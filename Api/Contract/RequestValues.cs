@@ -33,6 +33,16 @@ public static class RequestValues
         return DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out day);
     }
 
+    /// <summary>An optional day parameter: absent → null; present → it must be a valid day.</summary>
+    public static bool TryParseOptionalDay(string? text, out DateOnly? day)
+    {
+        day = null;
+        if (text is null) return true;
+        if (!TryParseDay(text, out var parsed)) return false;
+        day = parsed;
+        return true;
+    }
+
     /// <summary><c>limit</c>: absent → 100; else 1..10000 in ASCII digits.</summary>
     public static bool TryParseLimit(string? text, out int limit)
     {

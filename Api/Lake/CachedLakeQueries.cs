@@ -15,6 +15,16 @@ public sealed class CachedLakeQueries(LakeFileCache cache) : ILakeQueries
     public async Task<DailySummaryDto?> SummaryAsync(LakeSnapshot snapshot, DateOnly day, int customerId, CancellationToken cancellationToken) =>
         snapshot.SummaryFile(day) is { } file ? (await cache.SummaryAsync(day, file, cancellationToken)).Find(customerId) : null;
 
+    public async Task<IReadOnlyList<DailySummaryDto>> CustomerSummariesAsync(LakeSnapshot snapshot, int customerId, DateOnly? from, DateOnly? to, CancellationToken cancellationToken)
+    {
+        var result = new List<DailySummaryDto>();
+        foreach (var (day, file) in snapshot.SummaryDaysIn(from, to))
+        {
+            if ((await cache.SummaryAsync(day, file, cancellationToken)).Find(customerId) is { } row) result.Add(row);
+        }
+        return result;
+    }
+
     public async Task<IReadOnlyList<CustomerEventDto>> EventsAsync(LakeSnapshot snapshot, int customerId, DateOnly? from, DateOnly? to, int limit, CancellationToken cancellationToken)
     {
         var result = new List<CustomerEventDto>();

@@ -32,6 +32,31 @@ public sealed class DirectLakeQueries(DuckDbPool pool, ILogger<DirectLakeQueries
         return rows.Count > 0 ? rows[0] : null;
     }
 
+    internal const string CustomerSummariesSql =
+        "SELECT customer_id, total_amount, total_items, distinct_products, top_category, \"date\" " +
+        "FROM read_parquet($files, hive_partitioning = true, hive_types_autocast = false) WHERE customer_id = $customer ORDER BY \"date\"";
+
+    public async Task<IReadOnlyList<DailySummaryDto>> CustomerSummariesAsync(LakeSnapshot snapshot, int customerId, DateOnly? from, DateOnly? to, CancellationToken cancellationToken)
+    {
+        var files = snapshot.SummaryDaysIn(from, to).Select(d => d.Value).ToList();
+        if (files.Count == 0) return [];
+        return await RunAsync("summary customer series", files, c =>
+        {
+            using var command = c.CreateCommand();
+            command.CommandText = CustomerSummariesSql;
+            command.Parameters.Add(new DuckDBParameter("files", files.Select(f => f.Uri).ToList()));
+            command.Parameters.Add(new DuckDBParameter("customer", customerId));
+            using var reader = command.ExecuteReader();
+            var rows = new List<DailySummaryDto>();
+            while (reader.Read())
+            {
+                rows.Add(new DailySummaryDto(DateOnly.ParseExact(reader.GetString(5), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                    reader.GetInt32(0), MoneyJsonConverter.FromDouble(reader.GetDouble(1)), reader.GetInt32(2), reader.GetInt32(3), reader.GetString(4)));
+            }
+            return (IReadOnlyList<DailySummaryDto>)rows;
+        }, cancellationToken);
+    }
+
     public async Task<IReadOnlyList<CustomerEventDto>> EventsAsync(LakeSnapshot snapshot, int customerId, DateOnly? from, DateOnly? to, int limit, CancellationToken cancellationToken)
     {
         var files = snapshot.EventDaysIn(from, to).SelectMany(d => d.Value).ToList();

@@ -11,6 +11,9 @@ public interface ILakeQueries
     /// <summary>The customer's summary row of the day, or null.</summary>
     Task<DailySummaryDto?> SummaryAsync(LakeSnapshot snapshot, DateOnly day, int customerId, CancellationToken cancellationToken);
 
+    /// <summary>The customer's summary row of every day in the inclusive range (null = open), oldest first.</summary>
+    Task<IReadOnlyList<DailySummaryDto>> CustomerSummariesAsync(LakeSnapshot snapshot, int customerId, DateOnly? from, DateOnly? to, CancellationToken cancellationToken);
+
     /// <summary>The customer's first <paramref name="limit"/> events of the inclusive range (null = open), by event_timestamp then event_id.</summary>
     Task<IReadOnlyList<CustomerEventDto>> EventsAsync(LakeSnapshot snapshot, int customerId, DateOnly? from, DateOnly? to, int limit, CancellationToken cancellationToken);
 }
@@ -23,6 +26,9 @@ public sealed class LakeReads(LakeSnapshotSource snapshots, ILakeQueries queries
 
     public Task<DailySummaryDto?> SummaryAsync(DateOnly day, int customerId, CancellationToken cancellationToken) =>
         WithRetryAsync(s => queries.SummaryAsync(s, day, customerId, cancellationToken), cancellationToken);
+
+    public Task<IReadOnlyList<DailySummaryDto>> CustomerSummariesAsync(int customerId, DateOnly? from, DateOnly? to, CancellationToken cancellationToken) =>
+        WithRetryAsync(s => queries.CustomerSummariesAsync(s, customerId, from, to, cancellationToken), cancellationToken);
 
     public Task<IReadOnlyList<CustomerEventDto>> EventsAsync(int customerId, DateOnly? from, DateOnly? to, int limit, CancellationToken cancellationToken) =>
         WithRetryAsync(s => queries.EventsAsync(s, customerId, from, to, limit, cancellationToken), cancellationToken);

@@ -41,6 +41,18 @@ public sealed class LakeSnapshot(
         }
     }
 
+    /// <summary>The summary days within the inclusive range (null = open), oldest first.</summary>
+    public IEnumerable<KeyValuePair<DateOnly, LakeFile>> SummaryDaysIn(DateOnly? from, DateOnly? to)
+    {
+        var keys = SummaryDays.Keys;
+        var start = from is { } f ? LowerBound(keys, f) : 0;
+        for (var i = start; i < keys.Count; i++)
+        {
+            if (to is { } t && keys[i] > t) yield break;
+            yield return new(keys[i], SummaryDays.Values[i]);
+        }
+    }
+
     /// <summary>Every file of the snapshot (the cache keeps only these).</summary>
     public IEnumerable<LakeFile> AllFiles() => SummaryDays.Values.Concat(EventDays.Values.SelectMany(f => f));
 

@@ -13,11 +13,19 @@ public sealed class SecurityHeadersMiddleware(RequestDelegate next)
         headers.XContentTypeOptions = "nosniff";
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
-        if (!context.Request.Path.StartsWithSegments("/scalar"))
+        if (IsPage(context.Request.Path))
+        {
+            // The Customer 360 page: its own script, style and API calls, nothing from elsewhere.
+            headers.ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+        }
+        else if (!context.Request.Path.StartsWithSegments("/scalar"))
         {
             headers.ContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'";
             headers.CacheControl = "private, no-cache";
         }
         return next(context);
     }
+
+    private static bool IsPage(PathString path) =>
+        path == "/" || path == "/index.html" || path == "/app.js" || path == "/app.css";
 }

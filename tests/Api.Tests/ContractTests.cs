@@ -62,6 +62,15 @@ public sealed class ContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Summary_series_of_one_customer_answers_each_day_it_bought_oldest_first()
+    {
+        var body = await _host.Client.GetStringAsync("/summary/customer/3156?fromDate=2025-12-01&toDate=2025-12-11", TestContext.Current.CancellationToken);
+        Assert.Equal(
+            """{"status":"success","message":"Customer daily summaries retrieved successfully","data":{"summaries":[{"date":"2025-12-10","customer_id":3156,"total_amount":12895.28,"total_items":2,"distinct_products":1,"top_category":"Electronics"}]}}""",
+            body);
+    }
+
+    [Fact]
     public async Task Events_answer_keeps_microseconds_and_milliseconds_exactly_as_the_contract_shows_them()
     {
         var body = await _host.Client.GetStringAsync("/events/2942", TestContext.Current.CancellationToken);
@@ -76,6 +85,7 @@ public sealed class ContractTests : IAsyncLifetime
     [InlineData("/customer/457", HttpStatusCode.NotFound, "not-found")]
     [InlineData("/summary/2025-13-01", HttpStatusCode.BadRequest, "invalid_date_format")]
     [InlineData("/summary/2025-12-11", HttpStatusCode.NotFound, "not-found")]
+    [InlineData("/summary/2025-12-13", HttpStatusCode.NotFound, "not-found")]
     [InlineData("/summary/2025-02-30/3156", HttpStatusCode.BadRequest, "invalid_date_format")]
     [InlineData("/summary/2025-12-10/x", HttpStatusCode.BadRequest, "invalid_customer_id")]
     [InlineData("/summary/2025-12-10/3157", HttpStatusCode.NotFound, "not-found")]
@@ -88,6 +98,12 @@ public sealed class ContractTests : IAsyncLifetime
     [InlineData("/events/-5", HttpStatusCode.BadRequest, "invalid_customer_id")]
     [InlineData("/events/2943", HttpStatusCode.NotFound, "not-found")]
     [InlineData("/nothing/here", HttpStatusCode.NotFound, "not-found")]
+    [InlineData("/summary/customer/x", HttpStatusCode.BadRequest, "invalid_customer_id")]
+    [InlineData("/summary/customer/3156?fromDate=2025-12-1", HttpStatusCode.BadRequest, "invalid_fromDate_format")]
+    [InlineData("/summary/customer/3156?toDate=x", HttpStatusCode.BadRequest, "invalid_toDate_format")]
+    [InlineData("/summary/customer/3156?fromDate=2025-12-11&toDate=2025-12-10", HttpStatusCode.BadRequest, "invalid_date_range")]
+    [InlineData("/summary/customer/3156?fromDate=2025-12-13", HttpStatusCode.NotFound, "not-found")]
+    [InlineData("/summary/customer/9999", HttpStatusCode.NotFound, "not-found")]
     public async Task Each_error_answers_its_status_and_message_in_the_envelope(string path, HttpStatusCode status, string message)
     {
         var response = await _host.Client.GetAsync(path, TestContext.Current.CancellationToken);
@@ -127,15 +143,20 @@ public sealed class ContractTests : IAsyncLifetime
     [Fact]
     public async Task The_etag_changes_when_pipeline_b_rewrites_the_day()
     {
+        // A day of its own: the class's other tests read 2025-12-10 as the contract shows it.
         var ct = TestContext.Current.CancellationToken;
-        var before = await _host.Client.GetAsync("/summary/2025-12-10/1088", ct);
-        await _host.Lake.WriteSummaryDayAsync(Day, [new DailySummary(1088, 60000.10m, 7, 2, "Sports", 4)]);
+        var day = new DateOnly(2025, 12, 12);
+        await _host.Lake.WriteSummaryDayAsync(day, [new DailySummary(1088, 10m, 1, 1, "Sports", 1), new DailySummary(3156, 20m, 1, 1, "Toys", 1)]);
+        await _host.WaitForLakeListingAsync(s => s.SummaryDays.ContainsKey(day));
+        var before = await _host.Client.GetAsync("/summary/2025-12-12/1088", ct);
+        Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        await _host.Lake.WriteSummaryDayAsync(day, [new DailySummary(1088, 60000.10m, 7, 2, "Sports", 4)]);
         var deadline = DateTime.UtcNow.AddSeconds(20);
         HttpResponseMessage after;
         do
         {
             await Task.Delay(50, ct);
-            using var request = new HttpRequestMessage(HttpMethod.Get, "/summary/2025-12-10/1088");
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/summary/2025-12-12/1088");
             request.Headers.IfNoneMatch.Add(before.Headers.ETag!);
             after = await _host.Client.SendAsync(request, ct);
         }
@@ -144,7 +165,7 @@ public sealed class ContractTests : IAsyncLifetime
         Assert.NotEqual(before.Headers.ETag, after.Headers.ETag);
         using var json = JsonDocument.Parse(await after.Content.ReadAsStringAsync(ct));
         Assert.Equal(60000.1m, json.RootElement.GetProperty("data").GetProperty("summary").GetProperty("total_amount").GetDecimal());
-        Assert.Equal(HttpStatusCode.NotFound, (await _host.Client.GetAsync("/summary/2025-12-10/3156", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _host.Client.GetAsync("/summary/2025-12-12/3156", ct)).StatusCode);
     }
 
     [Fact]
