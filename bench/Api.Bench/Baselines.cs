@@ -131,9 +131,6 @@ public sealed class BareDuckDb : IDisposable
         var summaryFile = BenchData.SummaryFile(_lake, summaryDay);
         using var connection = _primary.Duplicate();
         connection.Open();
-        Set(connection, "PRAGMA enable_profiling");
-        Set(connection, "SET custom_profiling_settings = '{\"OPERATOR_CARDINALITY\": \"true\", \"OPERATOR_ROWS_SCANNED\": \"true\", \"OPERATOR_TIMING\": \"true\", \"LATENCY\": \"true\", \"ROWS_RETURNED\": \"true\", \"CUMULATIVE_ROWS_SCANNED\": \"true\", \"EXTRA_INFO\": \"true\"}'");
-        Set(connection, "PRAGMA disable_profiling");
         foreach (var (title, sql, file, customer) in new[]
         {
             ($"events: customer {eventsCustomer}, one compacted day ({Rel(eventsFile)}), limit 100", DirectLakeQueries.EventsSql, eventsFile, eventsCustomer),
@@ -151,10 +148,49 @@ public sealed class BareDuckDb : IDisposable
             text.AppendLine("```");
             while (reader.Read()) text.AppendLine(reader.GetString(reader.FieldCount - 1).TrimEnd());
             text.AppendLine("```").AppendLine();
+            text.AppendLine(RowsScanned(connection, sql, file, customer)).AppendLine();
         }
         return text.ToString();
 
         string Rel(string path) => Path.GetRelativePath(_lake, path);
+    }
+
+    /// <summary>The query once more with DuckDB's JSON profile, for the rows its scan read (operator_rows_scanned).</summary>
+    private string RowsScanned(DuckDBConnection connection, string sql, string file, int customer)
+    {
+        var profile = Path.Combine(Path.GetDirectoryName(_lake)!, "profile.json");
+        Set(connection, "SET enable_profiling = 'json'");
+        Set(connection, $"SET profiling_output = '{profile}'");
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = sql;
+            command.Parameters.Add(new DuckDBParameter("files", new List<string> { file }));
+            command.Parameters.Add(new DuckDBParameter("customer", customer));
+            if (sql.Contains("$limit", StringComparison.Ordinal)) command.Parameters.Add(new DuckDBParameter("limit", 100));
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) { }
+        }
+        Set(connection, "SET enable_profiling = 'no_output'");
+        Set(connection, "PRAGMA disable_profiling");
+        if (!File.Exists(profile)) return "(no JSON profile written)";
+        var scans = new List<string>();
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(profile));
+        void Walk(System.Text.Json.JsonElement node)
+        {
+            if (node.TryGetProperty("operator_type", out var type) && type.GetString() == "TABLE_SCAN")
+            {
+                var scanned = node.TryGetProperty("operator_rows_scanned", out var s) ? s.ToString() : "?";
+                var rows = node.TryGetProperty("operator_cardinality", out var c) ? c.ToString() : "?";
+                scans.Add($"TABLE_SCAN read {scanned} rows (operator_rows_scanned), returned {rows}");
+            }
+            if (node.TryGetProperty("children", out var children))
+            {
+                foreach (var child in children.EnumerateArray()) Walk(child);
+            }
+        }
+        Walk(json.RootElement);
+        var cumulative = json.RootElement.TryGetProperty("cumulative_rows_scanned", out var total) ? total.ToString() : "?";
+        return $"JSON profile of the same query: {string.Join("; ", scans)}; cumulative_rows_scanned {cumulative}.";
     }
 
     /// <summary>How many of the file's row groups hold the customer by their customer_id min/max (those DuckDB reads).</summary>
@@ -162,15 +198,15 @@ public sealed class BareDuckDb : IDisposable
     {
         using var command = connection.CreateCommand();
         command.CommandText =
-            "SELECT count(*), sum(row_group_num_rows), count(*) FILTER (WHERE TRY_CAST(stats_min AS INTEGER) <= $customer AND TRY_CAST(stats_max AS INTEGER) >= $customer), " +
-            "sum(row_group_num_rows) FILTER (WHERE TRY_CAST(stats_min AS INTEGER) <= $customer AND TRY_CAST(stats_max AS INTEGER) >= $customer) " +
+            "SELECT count(*), sum(row_group_num_rows)::BIGINT, count(*) FILTER (WHERE TRY_CAST(stats_min AS INTEGER) <= $customer AND TRY_CAST(stats_max AS INTEGER) >= $customer), " +
+            "coalesce(sum(row_group_num_rows) FILTER (WHERE TRY_CAST(stats_min AS INTEGER) <= $customer AND TRY_CAST(stats_max AS INTEGER) >= $customer), 0)::BIGINT " +
             "FROM parquet_metadata($file) WHERE path_in_schema = 'customer_id'";
         command.Parameters.Add(new DuckDBParameter("file", file));
         command.Parameters.Add(new DuckDBParameter("customer", customer));
         using var reader = command.ExecuteReader();
         reader.Read();
-        return $"parquet_metadata: {reader.GetInt64(0)} row groups, {Convert.ToInt64(reader.GetValue(1))} rows; the customer_id min/max of " +
-            $"{reader.GetInt64(2)} row group(s) ({Convert.ToInt64(reader.GetValue(3))} rows) hold customer {customer}.";
+        return $"parquet_metadata: {reader.GetInt64(0)} row groups, {reader.GetInt64(1):N0} rows; the customer_id min/max of " +
+            $"{reader.GetInt64(2)} row group(s) ({reader.GetInt64(3):N0} rows) hold customer {customer}.";
     }
 
     private static void Set(DuckDBConnection connection, string sql)
@@ -181,8 +217,9 @@ public sealed class BareDuckDb : IDisposable
             command.CommandText = sql;
             command.ExecuteNonQuery();
         }
-        catch (DuckDBException)
+        catch (DuckDBException ex)
         {
+            Console.Error.WriteLine($"{sql}: {ex.Message}");
             // An unknown profiling metric in this DuckDB version: EXPLAIN ANALYZE prints its defaults.
         }
     }
@@ -203,9 +240,13 @@ public static class CeilingServer
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, port));
         var app = builder.Build();
-        app.MapGet("/health", () => "Healthy");
         app.Run(async context =>
         {
+            if (context.Request.Path == "/health")
+            {
+                await context.Response.WriteAsync("Healthy");
+                return;
+            }
             if (!bodies.TryGetValue(context.Request.Path + context.Request.QueryString, out var body))
             {
                 context.Response.StatusCode = 404;

@@ -49,8 +49,8 @@ var root = RepositoryRoot();
 var apiDll = Path.Combine(root, "Api", "bin", "Release", "net10.0", "Api.dll");
 if (!File.Exists(apiDll)) throw new FileNotFoundException("Build first: dotnet build bench/Api.Bench -c Release", apiDll);
 
-Console.WriteLine($"Api.Bench: {size.Customers:N0} customers; {size.SummaryDays} summary days ({size.FirstSummaryDay}..{size.LastSummaryDay}, {size.MinSummaryRows:N0}-{size.MaxSummaryRows:N0} rows a day); " +
-    $"{size.EventDays} events days ({size.FirstEventDay}..{size.LastEventDay}) x {size.EventsPerDay:N0} events, row groups of {size.RowGroupRows:N0}; " +
+Console.WriteLine($"Api.Bench: {size.Customers:N0} customers; {size.SummaryDays} summary days ({size.FirstSummaryDay:yyyy-MM-dd}..{size.LastSummaryDay:yyyy-MM-dd}, {size.MinSummaryRows:N0}-{size.MaxSummaryRows:N0} rows a day); " +
+    $"{size.EventDays} events days ({size.FirstEventDay:yyyy-MM-dd}..{size.LastEventDay:yyyy-MM-dd}) x {size.EventsPerDay:N0} events, row groups of {size.RowGroupRows:N0}; " +
     $"{seconds} s a run; {Environment.ProcessorCount} cores; load average at start {File.ReadAllText("/proc/loadavg").Trim()}");
 var sw = Stopwatch.StartNew();
 await BenchData.WriteLakeAsync(lake, size);
@@ -110,7 +110,7 @@ var bodiesFile = Path.Combine(work, "bodies.json");
 await File.WriteAllBytesAsync(bodiesFile, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(bodies));
 var ceilingPort = ServerProcess.FreePort();
 await using (var ceiling = await ServerProcess.StartAsync("dotnet", [typeof(BenchData).Assembly.Location, "--ceiling-server", ceilingPort.ToString(CultureInfo.InvariantCulture), bodiesFile],
-    new Dictionary<string, string?>(), Path.Combine(work, "ceiling.log"), _ => new Dictionary<string, string?>(), ceilingPort))
+    new Dictionary<string, string?>(), Path.Combine(work, "ceiling.log"), _ => new Dictionary<string, string?>(), AppContext.BaseDirectory, ceilingPort))
 {
     await LoadGenerator.RunAsync("warm-up", ceiling.Port, connectionCounts[0], TimeSpan.FromSeconds(3), TimeSpan.Zero, Mixes.SeedMix(size));
     foreach (var connections in connectionCounts)
@@ -149,7 +149,7 @@ async Task<ServerProcess> StartApiAsync(bool cached)
     var environment = new Dictionary<string, string?>(apiEnvironment) { ["Api__CacheLakeFiles"] = cached ? "true" : "false" };
     sw.Restart();
     var server = await ServerProcess.StartAsync("dotnet", [apiDll], environment, Path.Combine(work, cached ? "api-cached.log" : "api-uncached.log"),
-        port => new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" });
+        port => new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" }, Path.GetDirectoryName(apiDll)!);
     Console.Error.WriteLine($"API ({(cached ? "cached" : "uncached")}) pid {server.Pid} healthy on port {server.Port} after {sw.Elapsed.TotalSeconds:F1} s");
     return server;
 }

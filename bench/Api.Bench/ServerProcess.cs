@@ -21,10 +21,11 @@ public sealed class ServerProcess : IAsyncDisposable
     public int Pid => _process.Id;
 
     public static async Task<ServerProcess> StartAsync(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?> environment,
-        string logFile, Func<int, IReadOnlyDictionary<string, string?>> portEnvironment, int? port = null)
+        string logFile, Func<int, IReadOnlyDictionary<string, string?>> portEnvironment, string workingDirectory, int? port = null)
     {
         var chosen = port ?? FreePort();
-        var info = new ProcessStartInfo(fileName) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        // The working directory is the content root: the API's appsettings.json is read from its output folder, as deployed.
+        var info = new ProcessStartInfo(fileName) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
         foreach (var a in arguments) info.ArgumentList.Add(a);
         foreach (var key in info.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal)).ToList())
         {
