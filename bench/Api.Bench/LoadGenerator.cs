@@ -40,6 +40,12 @@ public sealed class RunResult(string name, int connections, bool paced, TimeSpan
     public KindStats[] Kinds { get; } = kinds;
     public double LoadAverage { get; } = load1;
 
+    /// <summary>CPU the server process used during the run (null: in process, see <see cref="ClientCpuSeconds"/>).</summary>
+    public double? ServerCpuSeconds { get; set; }
+
+    /// <summary>CPU this process (the load generator, the CQL dev server, or bare DuckDB) used during the run.</summary>
+    public double ClientCpuSeconds { get; set; }
+
     public long Requests => Kinds.Sum(k => k.Ok + k.NotFound + k.Errors);
     public long Errors => Kinds.Sum(k => k.Errors);
     public double RequestsPerSecond => Requests / Elapsed.TotalSeconds;

@@ -97,11 +97,11 @@ await using (var api = await StartApiAsync(cached: true))
         {
             foreach (var paced in new[] { false, true })
             {
-                results.Add(await ReportAsync(LoadGenerator.RunAsync($"API {mixName}", api.Port, connections, duration, paced ? pause : TimeSpan.Zero, mix)));
+                results.Add(await MeasureAsync(api, () => LoadGenerator.RunAsync($"API {mixName}", api.Port, connections, duration, paced ? pause : TimeSpan.Zero, mix)));
             }
         }
     }
-    results.Add(await ReportAsync(LoadGenerator.RunAsync("API random /events only", api.Port, connectionCounts[0], duration, TimeSpan.Zero, Mixes.RandomMix(size, Kind.Events))));
+    results.Add(await MeasureAsync(api, () => LoadGenerator.RunAsync("API random /events only", api.Port, connectionCounts[0], duration, TimeSpan.Zero, Mixes.RandomMix(size, Kind.Events))));
     rss["API (cached)"] = api.PeakRssMb();
 }
 
@@ -115,7 +115,7 @@ await using (var ceiling = await ServerProcess.StartAsync("dotnet", [typeof(Benc
     await LoadGenerator.RunAsync("warm-up", ceiling.Port, connectionCounts[0], TimeSpan.FromSeconds(3), TimeSpan.Zero, Mixes.SeedMix(size));
     foreach (var connections in connectionCounts)
     {
-        results.Add(await ReportAsync(LoadGenerator.RunAsync("ceiling seed (precomputed bodies)", ceiling.Port, connections, duration, TimeSpan.Zero, Mixes.SeedMix(size))));
+        results.Add(await MeasureAsync(ceiling, () => LoadGenerator.RunAsync("ceiling seed (precomputed bodies)", ceiling.Port, connections, duration, TimeSpan.Zero, Mixes.SeedMix(size))));
     }
     rss["ceiling"] = ceiling.PeakRssMb();
 }
@@ -126,9 +126,9 @@ await using (var api = await StartApiAsync(cached: false))
     await WarmAsync(api.Port);
     foreach (var connections in connectionCounts)
     {
-        results.Add(await ReportAsync(LoadGenerator.RunAsync("API uncached random /events only", api.Port, connections, duration, TimeSpan.Zero, Mixes.RandomMix(size, Kind.Events))));
+        results.Add(await MeasureAsync(api, () => LoadGenerator.RunAsync("API uncached random /events only", api.Port, connections, duration, TimeSpan.Zero, Mixes.RandomMix(size, Kind.Events))));
     }
-    results.Add(await ReportAsync(LoadGenerator.RunAsync("API uncached random /summary only", api.Port, connectionCounts[0], duration, TimeSpan.Zero, Mixes.RandomMix(size, Kind.SummaryDay, Kind.SummaryCustomer))));
+    results.Add(await MeasureAsync(api, () => LoadGenerator.RunAsync("API uncached random /summary only", api.Port, connectionCounts[0], duration, TimeSpan.Zero, Mixes.RandomMix(size, Kind.SummaryDay, Kind.SummaryCustomer))));
     rss["API (uncached)"] = api.PeakRssMb();
 }
 
@@ -136,8 +136,8 @@ await using (var api = await StartApiAsync(cached: false))
 using (var bare = new BareDuckDb(lake, size))
 {
     bare.Run("warm-up", bareThreads, TimeSpan.FromSeconds(3), Mixes.RandomMix(size, Kind.Events, Kind.SummaryDay, Kind.SummaryCustomer));
-    results.Add(Report(bare.Run("bare DuckDB random /events only", bareThreads, duration, Mixes.RandomMix(size, Kind.Events))));
-    results.Add(Report(bare.Run("bare DuckDB random /summary only", bareThreads, duration, Mixes.RandomMix(size, Kind.SummaryDay, Kind.SummaryCustomer))));
+    results.Add(await MeasureAsync(null, () => Task.FromResult(bare.Run("bare DuckDB random /events only", bareThreads, duration, Mixes.RandomMix(size, Kind.Events)))));
+    results.Add(await MeasureAsync(null, () => Task.FromResult(bare.Run("bare DuckDB random /summary only", bareThreads, duration, Mixes.RandomMix(size, Kind.SummaryDay, Kind.SummaryCustomer)))));
 }
 
 PrintTables();
@@ -185,12 +185,20 @@ async Task<Dictionary<string, byte[]>> SeedBodiesAsync(int port)
     return result;
 }
 
-async Task<RunResult> ReportAsync(Task<RunResult> run) => Report(await run);
+async Task<RunResult> MeasureAsync(ServerProcess? server, Func<Task<RunResult>> run)
+{
+    var serverCpu = server?.CpuSeconds();
+    var clientCpu = Process.GetCurrentProcess().TotalProcessorTime;
+    var result = await run();
+    result.ClientCpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - clientCpu).TotalSeconds;
+    if (server is not null) result.ServerCpuSeconds = server.CpuSeconds() - serverCpu;
+    return Report(result);
+}
 
 RunResult Report(RunResult r)
 {
     Console.Error.WriteLine($"{r.Name}, {r.Connections} {(r.Name.StartsWith("bare", StringComparison.Ordinal) ? "threads" : "connections")}, {(r.Paced ? "paced" : "flat out")}: " +
-        $"{r.RequestsPerSecond:N0} req/s, p99 {Ms(r.All.Latency.GetValueAtPercentile(99))} ms, errors {r.Errors}, load {r.LoadAverage:F2}");
+        $"{r.RequestsPerSecond:N0} req/s, p99 {Ms(r.All.Latency.GetValueAtPercentile(99))} ms, errors {r.Errors}, load {r.LoadAverage:F2}, CPU ms/request server {CpuPerRequest(r.ServerCpuSeconds, r)} client {CpuPerRequest(r.ClientCpuSeconds, r)}");
     return r;
 }
 
@@ -199,8 +207,8 @@ void PrintTables()
     Console.WriteLine();
     Console.WriteLine($"API benchmark: {seconds} s a run, {Environment.ProcessorCount} cores (shared), load average at the end {File.ReadAllText("/proc/loadavg").Trim()}");
     Console.WriteLine();
-    Console.WriteLine("| run | conns | pacing | req/s | endpoint | share | p50 ms | p90 ms | p99 ms | max ms | 2xx | 404 | errors | load avg |");
-    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    Console.WriteLine("| run | conns | pacing | req/s | endpoint | share | p50 ms | p90 ms | p99 ms | max ms | 2xx | 404 | errors | load avg | CPU ms/req server / client |");
+    Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     foreach (var r in results)
     {
         var pacing = r.Paced ? "20 ms" : "flat";
@@ -208,10 +216,11 @@ void PrintTables()
         var kinds = allKinds.Where(k => r.Kinds[(int)k].Latency.TotalCount > 0).ToList();
         foreach (var k in kinds)
         {
-            Console.WriteLine($"| {r.Name} | {conns} | {pacing} | {r.Kinds[(int)k].Latency.TotalCount / r.Elapsed.TotalSeconds:N0} | {KindName(k)} | {r.Kinds[(int)k].Latency.TotalCount * 100.0 / r.Requests:F0} % | {Row(r.Kinds[(int)k])} | |");
+            Console.WriteLine($"| {r.Name} | {conns} | {pacing} | {r.Kinds[(int)k].Latency.TotalCount / r.Elapsed.TotalSeconds:N0} | {KindName(k)} | {r.Kinds[(int)k].Latency.TotalCount * 100.0 / r.Requests:F0} % | {Row(r.Kinds[(int)k])} | | |");
         }
-        if (kinds.Count > 1) Console.WriteLine($"| {r.Name} | {conns} | {pacing} | **{r.RequestsPerSecond:N0}** | **all** | | {Row(r.All)} | {r.LoadAverage:F2} |");
-        else Console.WriteLine($"| {r.Name} | {conns} | {pacing} | **{r.RequestsPerSecond:N0}** | **all** | | | | | | | | | {r.LoadAverage:F2} |");
+        var cpu = $"{CpuPerRequest(r.ServerCpuSeconds, r)} / {CpuPerRequest(r.ClientCpuSeconds, r)}";
+        if (kinds.Count > 1) Console.WriteLine($"| {r.Name} | {conns} | {pacing} | **{r.RequestsPerSecond:N0}** | **all** | | {Row(r.All)} | {r.LoadAverage:F2} | {cpu} |");
+        else Console.WriteLine($"| {r.Name} | {conns} | {pacing} | **{r.RequestsPerSecond:N0}** | **all** | | | | | | | | | {r.LoadAverage:F2} | {cpu} |");
     }
     Console.WriteLine();
     Console.WriteLine("Peak RSS (VmHWM): " + string.Join(", ", rss.Select(kv => $"{kv.Key} {kv.Value:N0} MB")));
@@ -261,6 +270,8 @@ void PrintTables()
 }
 
 RunResult? Find(string name, int connections, bool paced) => results.FirstOrDefault(r => r.Name == name && r.Connections == connections && r.Paced == paced);
+
+static string CpuPerRequest(double? seconds, RunResult r) => seconds is { } s ? (s * 1000 / Math.Max(1, r.Requests)).ToString("F3", CultureInfo.InvariantCulture) : "-";
 
 static string Met(bool met) => met ? "met" : "**missed**";
 

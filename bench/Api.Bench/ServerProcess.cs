@@ -63,6 +63,15 @@ public sealed class ServerProcess : IAsyncDisposable
         throw new TimeoutException($"the server did not report healthy within 90 s; see {logFile}");
     }
 
+    /// <summary>User + system CPU time the process has used so far, in seconds (/proc/pid/stat).</summary>
+    public double CpuSeconds()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name; in clock ticks (100 a second on Linux).
+        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+    }
+
     /// <summary>VmHWM: the process's peak resident set so far, in MB.</summary>
     public double PeakRssMb() => StatusKb("VmHWM:") / 1024.0;
 
