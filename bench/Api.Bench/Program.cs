@@ -159,7 +159,7 @@ async Task<ServerProcess> StartApiAsync(bool cached)
 async Task WarmAsync(int port)
 {
     sw.Restart();
-    using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+    using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(10) };
     await Parallel.ForEachAsync(Enumerable.Range(0, size.SummaryDays), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, ct) =>
     {
         using var r = await http.GetAsync($"/summary/{CustomerData.Lake.LakeLayout.Day(size.FirstSummaryDay.AddDays(i))}", ct);
