@@ -34,7 +34,8 @@ public sealed class ETagMiddleware(RequestDelegate next)
         }
         if (context.Response.StatusCode == StatusCodes.Status200OK)
         {
-            var etag = "\"" + Hash(buffer.GetReadOnlySequence()) + "\"";
+            // An answer serialized once (SerializedJson) brings its ETag: the same hash, not recomputed per request.
+            var etag = context.Response.Headers.ETag is { Count: 1 } known ? known.ToString() : ETagOf(buffer.GetReadOnlySequence());
             context.Response.Headers.ETag = etag;
             if (Matches(context.Request.Headers.IfNoneMatch, etag))
             {
@@ -49,11 +50,12 @@ public sealed class ETagMiddleware(RequestDelegate next)
         await buffer.CopyToAsync(original, context.RequestAborted);
     }
 
-    private static string Hash(ReadOnlySequence<byte> body)
+    /// <summary>The strong ETag of a body: the first 16 bytes of its SHA-256, quoted.</summary>
+    public static string ETagOf(ReadOnlySequence<byte> body)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var segment in body) hash.AppendData(segment.Span);
-        return Convert.ToHexStringLower(hash.GetHashAndReset().AsSpan(0, 16));
+        return "\"" + Convert.ToHexStringLower(hash.GetHashAndReset().AsSpan(0, 16)) + "\"";
     }
 
     private static bool Matches(Microsoft.Extensions.Primitives.StringValues ifNoneMatch, string etag)

@@ -21,3 +21,21 @@ public static class ApiResults
             new ProducesResponseTypeMetadata(StatusCodes.Status503ServiceUnavailable, typeof(ErrorEnvelope), ["application/json"]),
             new ProducesResponseTypeMetadata(StatusCodes.Status304NotModified, null, []));
 }
+
+/// <summary>
+/// A 200 with a JSON body serialized earlier with the API's own options (the bytes <c>Ok</c> would write) and its
+/// ETag computed with it, so <see cref="ETagMiddleware"/> does not hash the same bytes again on every request.
+/// </summary>
+public sealed class SerializedJson(byte[] body) : IResult
+{
+    private readonly string _etag = ETagMiddleware.ETagOf(new System.Buffers.ReadOnlySequence<byte>(body));
+
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        httpContext.Response.StatusCode = StatusCodes.Status200OK;
+        httpContext.Response.ContentType = "application/json; charset=utf-8";
+        httpContext.Response.ContentLength = body.Length;
+        httpContext.Response.Headers.ETag = _etag;
+        return httpContext.Response.Body.WriteAsync(body, httpContext.RequestAborted).AsTask();
+    }
+}

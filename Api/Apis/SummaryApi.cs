@@ -1,7 +1,10 @@
 using CustomerData.Api.Contract;
 using CustomerData.Api.Lake;
+using System.Text.Json;
 using CustomerData.Api.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 
 namespace CustomerData.Api.Apis;
 
@@ -40,14 +43,17 @@ public static class SummaryApi
             : TypedResults.Ok(ApiEnvelope.Success(ApiMessages.CustomerSummariesFound, new SummariesData(rows)));
     }
 
-    public static async Task<Results<Ok<ApiEnvelope<SummariesData>>, BadRequest<ErrorEnvelope>, NotFound<ErrorEnvelope>>> GetDailySummaries(
-        string date, LakeReads lake, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<ApiEnvelope<SummariesData>>, SerializedJson, BadRequest<ErrorEnvelope>, NotFound<ErrorEnvelope>>> GetDailySummaries(
+        string date, LakeReads lake, IOptions<JsonOptions> json, CancellationToken cancellationToken)
     {
         if (!RequestValues.TryParseDay(date, out var day)) return ApiResults.BadRequest(ApiMessages.InvalidDateFormat);
         var rows = await lake.SummariesAsync(day, cancellationToken);
-        return rows is null or { Count: 0 }
-            ? ApiResults.NotFound()
-            : TypedResults.Ok(ApiEnvelope.Success(ApiMessages.SummariesFound, new SummariesData(rows)));
+        if (rows is null or { Count: 0 }) return ApiResults.NotFound();
+        var answer = ApiEnvelope.Success(ApiMessages.SummariesFound, new SummariesData(rows));
+        // A cached day: its answer is serialized once per file version (Ok's own type info, so the same bytes).
+        if (rows is not SummaryDayRows cached) return TypedResults.Ok(answer);
+        return (SerializedJson)(cached.Answer ??= new SerializedJson(
+            JsonSerializer.SerializeToUtf8Bytes(answer, json.Value.SerializerOptions.GetTypeInfo(typeof(ApiEnvelope<SummariesData>)))));
     }
 
     public static async Task<Results<Ok<ApiEnvelope<SummaryData>>, BadRequest<ErrorEnvelope>, NotFound<ErrorEnvelope>>> GetCustomerDailySummary(

@@ -18,6 +18,7 @@ public sealed partial class LakeSnapshotSource(
     ILogger<LakeSnapshotSource> logger) : BackgroundService
 {
     private readonly TimeSpan _interval = options.Value.RefreshInterval;
+    private readonly bool _cacheLakeFiles = options.Value.CacheLakeFiles;
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
     private readonly TaskCompletionSource _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Dictionary<DateOnly, (List<LakeObject> Objects, IReadOnlyList<LakeFile> Readable)> _eventDays = [];
@@ -100,7 +101,9 @@ public sealed partial class LakeSnapshotSource(
                 _refreshGate.Release();
                 _first.TrySetResult();
             }
-            cache.Warm(_current, stoppingToken);
+            // Uncached (Api:CacheLakeFiles=false) nothing reads the cache: loading the lake into it would only take
+            // CPU, memory and pool connections from the requests.
+            if (_cacheLakeFiles) cache.Warm(_current, stoppingToken);
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
