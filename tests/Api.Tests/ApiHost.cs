@@ -65,6 +65,7 @@ public sealed class ApiHost : IAsyncDisposable
         if (folder is not null) lakeSettings = new Dictionary<string, string?> { ["Lake:Root"] = folder };
 
         var logs = new CapturedLogs();
+        var port = kestrel ? CustomerData.TestServers.ServerProcess.FreeTcpPort() : 0;
         var factory = new WebApplicationFactory<ApiErrorMiddleware>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Development");
@@ -78,9 +79,11 @@ public sealed class ApiHost : IAsyncDisposable
             foreach (var (key, value) in lakeSettings) web.UseSetting(key, value);
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) web.UseSetting(key, value);
             web.ConfigureLogging(logging => logging.AddProvider(logs));
+            // A port of its own (Kestrel's default 5000 would collide with anything else running here).
+            if (kestrel) web.UseUrls($"http://127.0.0.1:{port}");
         });
         // Kestrel instead of the in-memory test server: its own limits and request parsing apply (long paths, NUL bytes).
-        if (kestrel) factory.UseKestrel(CustomerData.TestServers.ServerProcess.FreeTcpPort());
+        if (kestrel) factory.UseKestrel();
         var host = new ApiHost(factory, cassandra, testLake, folder, logs);
         return host;
     }
