@@ -55,6 +55,8 @@ public sealed class SummaryPipeline(
     /// <summary>One incremental cycle: the days touched by rows above the offset.</summary>
     public async Task<CycleResult> RunCycleAsync(CancellationToken cancellationToken = default)
     {
+        await using var held = await LockAsync("cycle", cancellationToken);
+        if (held is null) return CycleResult.Skipped;
         using var activity = SummaryTelemetry.ActivitySource.StartActivity("summary.cycle");
         var started = Stopwatch.GetTimestamp();
         await using var connection = await SummarySource.OpenAsync(dataSource, cancellationToken);
@@ -74,6 +76,8 @@ public sealed class SummaryPipeline(
     /// </summary>
     public async Task<CycleResult> RebuildAsync(DateOnly? from = null, IProgress<RebuildProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        await using var held = await LockAsync("rebuild", cancellationToken);
+        if (held is null) return CycleResult.Skipped;
         using var activity = SummaryTelemetry.ActivitySource.StartActivity("summary.rebuild");
         var started = Stopwatch.GetTimestamp();
         await using var connection = await SummarySource.OpenAsync(dataSource, cancellationToken);
@@ -90,10 +94,79 @@ public sealed class SummaryPipeline(
         }
         // With --from, rows above the offset on earlier days still need their days recomputed.
         foreach (var d in scan.Days) days.Add(d);
-        var plan = new Plan(Runs(days), from, AllUndated: from is null);
+        var plan = new Plan(Runs(days), from, AllUndated: from is null, Rebuild: true);
         var result = await ExecuteAsync(connection, offset, scan, plan, progress, cancellationToken);
         Finish(activity, result, started);
         return result;
+    }
+
+    /// <summary>
+    /// The reconcile pass: one grouped scan of the source gives every day's fingerprint; the days whose fingerprint
+    /// differs from the one stored when the day was written (late commits below the offset, UPDATEs, DELETEs) or
+    /// that have files but no rows any more are recomputed, exactly those. The offset does not move.
+    /// </summary>
+    public async Task<ReconcileResult> ReconcileAsync(CancellationToken cancellationToken = default)
+    {
+        await using var held = await LockAsync("reconcile", cancellationToken);
+        if (held is null) return new ReconcileResult(0, 0, TimeSpan.Zero, Skipped: true);
+        using var activity = SummaryTelemetry.ActivitySource.StartActivity("summary.reconcile");
+        var started = Stopwatch.GetTimestamp();
+        await using var connection = await SummarySource.OpenAsync(dataSource, cancellationToken);
+        var offset = await _offsets.ReadAsync(connection, cancellationToken: cancellationToken);
+        var sourceClock = Stopwatch.StartNew();
+        var source = await SummarySource.DayFingerprintsAsync(connection, cancellationToken);
+        var sourceTime = sourceClock.Elapsed;
+        var stored = await SummaryFingerprints.ReadAsync(lake, cancellationToken);
+
+        var differ = new SortedSet<DateOnly>();
+        foreach (var (day, fingerprint) in source)
+        {
+            if (stored.Get(day) != fingerprint.ToString()) differ.Add(day);
+        }
+        foreach (var day in stored.Days)
+        {
+            if (!source.ContainsKey(day)) differ.Add(day); // every row of the day deleted (or moved to another day)
+        }
+        if (!stored.Existed)
+        {
+            // A lake from before fingerprints: its files say nothing, so days with files but no rows are found by listing.
+            foreach (var o in await lake.ListAsync(LakeLayout.SummaryTable + "/", cancellationToken))
+            {
+                if (LakeLayout.TryParseDay(o.Key, LakeLayout.SummaryPartitionKey, out var day) && !source.ContainsKey(day)) differ.Add(day);
+            }
+        }
+
+        var repaired = 0;
+        if (differ.Count > 0)
+        {
+            logger.LogInformation("Summary reconcile: {Days} of {SourceDays} days differ from the source; recomputing them (first {FirstDay})",
+                differ.Count, source.Count, LakeLayout.Day(differ.Min));
+            var nothingNew = new NewTxnScan(0, offset, null, [], null, false);
+            var result = await ExecuteAsync(connection, offset, nothingNew, new Plan(Runs(differ), null, AllUndated: false), null, cancellationToken);
+            repaired = differ.Count;
+            telemetry.DaysRepaired.Add(repaired);
+            activity?.SetTag("summary.days_rewritten", result.DaysRewritten);
+        }
+        telemetry.MarkReconciled(_time.GetUtcNow());
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        activity?.SetTag("summary.reconcile.days_checked", source.Count);
+        activity?.SetTag("summary.reconcile.days_repaired", repaired);
+        logger.LogInformation("Summary reconcile done in {Seconds:F3} s ({SourceSeconds:F3} s source fingerprints): {Days} days checked, {Repaired} repaired",
+            elapsed.TotalSeconds, sourceTime.TotalSeconds, source.Count, repaired);
+        return new ReconcileResult(source.Count, repaired, sourceTime, Skipped: false);
+    }
+
+    /// <summary>The cross-process writer lock of this pipeline and source, or null (logged) when another instance kept it past <see cref="SummaryOptions.LockTimeout"/>.</summary>
+    private async Task<SourceLock?> LockAsync(string work, CancellationToken cancellationToken)
+    {
+        var held = await SourceLock.TryAcquireAsync(dataSource, "summary", _options.OffsetSource, _options.LockTimeout, cancellationToken);
+        if (held is null)
+        {
+            telemetry.LockSkips.Add(1);
+            logger.LogWarning("Summary {Work} skipped: another instance holds the writer lock of source {Source} (waited {WaitSeconds} s)",
+                work, _options.OffsetSource, _options.LockTimeout.TotalSeconds);
+        }
+        return held;
     }
 
     private void Finish(Activity? activity, CycleResult result, long started)
@@ -115,9 +188,10 @@ public sealed class SummaryPipeline(
     /// <param name="Runs">Runs of consecutive days to recompute.</param>
     /// <param name="StaleFrom">Rebuild with --from: existing partitions on or after this day that were not rewritten are deleted.</param>
     /// <param name="AllUndated">Full rebuild: every partition not rewritten is deleted and every undated-rejects block rewritten (not only those above the offset).</param>
-    private sealed record Plan(IReadOnlyList<(DateOnly First, DateOnly Last)> Runs, DateOnly? StaleFrom, bool AllUndated);
+    /// <param name="Rebuild">A rebuild: the stored fingerprints of the days it owns (on/after StaleFrom, or all) are dropped first.</param>
+    private sealed record Plan(IReadOnlyList<(DateOnly First, DateOnly Last)> Runs, DateOnly? StaleFrom, bool AllUndated, bool Rebuild = false);
 
-    private sealed record DayWork(DateOnly Day, List<DailySummary> Summaries, List<RejectedTxn> Rejects);
+    private sealed record DayWork(DateOnly Day, List<DailySummary> Summaries, List<RejectedTxn> Rejects, DayFingerprint Fingerprint);
 
     private async Task<CycleResult> ExecuteAsync(MySqlConnection connection, long offset, NewTxnScan scan, Plan plan, IProgress<RebuildProgress>? progress, CancellationToken cancellationToken)
     {
@@ -128,6 +202,14 @@ public sealed class SummaryPipeline(
                 .Concat(await lake.ListAsync(LakeLayout.SummaryRejects + "/", cancellationToken))
                 .Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
         var written = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        // Read before any day is written and stored after the last one: a crash between leaves older fingerprints, and
+        // the next reconcile pass recomputes those days again (harmless), never the reverse.
+        SummaryFingerprints? fingerprints = null;
+        if (totalDays > 0 || plan.Rebuild)
+        {
+            fingerprints = await SummaryFingerprints.ReadAsync(lake, cancellationToken);
+            if (plan.Rebuild) fingerprints.Clear(plan.StaleFrom);
+        }
         var newRejects = new ConcurrentDictionary<string, ConcurrentBag<RejectedTxn>>(StringComparer.Ordinal);
         long rows = 0, daysRewritten = 0, daysDeleted = 0, rejected = 0;
         var clock = Stopwatch.StartNew();
@@ -174,9 +256,14 @@ public sealed class SummaryPipeline(
                             // The range reader holds the lane's connection; the day's rejected rows come over a second one.
                             details ??= await SummarySource.OpenAsync(dataSource, cts.Token);
                             rejects = await SummarySource.RejectedOnDayAsync(details, a.Day, cts.Token);
+                            if (a.OverflowCustomers.Count > 0)
+                            {
+                                rejects.AddRange(await SummarySource.OverflowRowsAsync(details, a.Day, a.OverflowCustomers, cts.Token));
+                                rejects.Sort((x, y) => x.TxnId.CompareTo(y.TxnId));
+                            }
                         }
                         Interlocked.Add(ref rows, a.Summaries.Sum(s => s.TxnCount) + rejects.Count);
-                        await channel.Writer.WriteAsync(new DayWork(a.Day, a.Summaries, rejects), cts.Token);
+                        await channel.Writer.WriteAsync(new DayWork(a.Day, a.Summaries, rejects, a.Fingerprint), cts.Token);
                         var doneNow = Interlocked.Increment(ref done);
                         if (doneNow % 100 == 0 || doneNow == totalDays) progress?.Report(new RebuildProgress(doneNow, totalDays, Interlocked.Read(ref rows), clock.Elapsed));
                     }
@@ -229,7 +316,11 @@ public sealed class SummaryPipeline(
             var (rewrote, deleted) = await w.Task;
             daysRewritten += rewrote;
             daysDeleted += deleted;
-            foreach (var work in w.Days) Tally(work.Rejects);
+            foreach (var work in w.Days)
+            {
+                Tally(work.Rejects);
+                fingerprints?.Set(work.Day, work.Fingerprint);
+            }
         }
 
         try
@@ -296,6 +387,8 @@ public sealed class SummaryPipeline(
                 if (key.StartsWith(LakeLayout.SummaryTable + "/", StringComparison.Ordinal)) daysDeleted++;
             }
         }
+
+        if (fingerprints is not null) await fingerprints.WriteAsync(lake, cancellationToken);
 
         var byReason = newRejects.ToDictionary(kv => kv.Key, kv => (long)kv.Value.Count, StringComparer.Ordinal);
         foreach (var (reason, list) in newRejects)

@@ -19,7 +19,10 @@ public sealed class SummaryWorker(
         var settings = options.Value;
         var delay = settings.RetryInitialDelay;
         var schemaApplied = false;
-        logger.LogInformation("Summary pipeline running every {IntervalSeconds} s into {LakeTable}", settings.Interval.TotalSeconds, LakeLayout.SummaryTable);
+        // The first pass soon after start: a lake written while this instance was down is checked early.
+        var nextReconcile = timeProvider.GetUtcNow();
+        logger.LogInformation("Summary pipeline running every {IntervalSeconds} s into {LakeTable}, reconciling every {ReconcileSeconds} s",
+            settings.Interval.TotalSeconds, LakeLayout.SummaryTable, settings.Reconcile.Interval.TotalSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -30,6 +33,11 @@ public sealed class SummaryWorker(
                     schemaApplied = true;
                 }
                 await pipeline.RunCycleAsync(stoppingToken);
+                if (timeProvider.GetUtcNow() >= nextReconcile)
+                {
+                    await pipeline.ReconcileAsync(stoppingToken);
+                    nextReconcile = timeProvider.GetUtcNow() + settings.Reconcile.Interval;
+                }
                 health.MarkGood();
                 delay = settings.RetryInitialDelay;
                 await Task.Delay(settings.Interval, timeProvider, stoppingToken);
