@@ -75,9 +75,9 @@ public sealed class SummaryReconcileTests(MariaDbFixture mariaDb, S3rverFixture 
         Assert.Equal(0, (await pipeline.ReconcileAsync(ct)).DaysRepaired);
         var before = await TestBed.SnapshotAsync(lake, ct);
 
-        // qty and amount together (the row stays consistent), on one row of day 2.
+        // qty and amount together (the row stays consistent), on one row of day 2; MySQL assigns left to right, so amount first.
         var id = await bed.ScalarAsync($"SELECT MIN(txn_id) FROM transactions WHERE DATE(txn_timestamp) = '{LakeLayout.Day(Day0.AddDays(2))}'", ct);
-        await bed.ExecuteAsync($"UPDATE transactions SET qty = qty + 5, amount = amount / qty * (qty + 5) WHERE txn_id = {id}", ct);
+        await bed.ExecuteAsync($"UPDATE transactions SET amount = amount / qty * (qty + 5), qty = qty + 5 WHERE txn_id = {id}", ct);
         Assert.Equal(0, (await pipeline.RunCycleAsync(ct)).RowsRead);
         Assert.NotEqual(await SummaryPipelineTests.IndependentSummaryAsync(bed, ct), await LakeRowsAsync(bed, lake, ct));
 
@@ -246,7 +246,7 @@ public sealed class SummaryReconcileTests(MariaDbFixture mariaDb, S3rverFixture 
             for (var i = 0; i < 10; i++)
             {
                 await bed.InsertAsync(bed.RandomValid(20, Day0.AddDays(i * 9), 3, seed: 100 + i), ct);
-                await bed.ExecuteAsync($"UPDATE transactions SET qty = qty + 1, amount = amount / qty * (qty + 1) WHERE txn_id = {1 + i * 150}", ct);
+                await bed.ExecuteAsync($"UPDATE transactions SET amount = amount / qty * (qty + 1), qty = qty + 1 WHERE txn_id = {1 + i * 150}", ct);
                 await bed.ExecuteAsync($"DELETE FROM transactions WHERE txn_id = {2 + i * 150}", ct);
             }
         }, ct);
