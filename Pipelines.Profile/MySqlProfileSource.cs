@@ -7,7 +7,17 @@ using MySqlConnector;
 namespace CustomerData.Pipelines.Profile;
 
 /// <summary>The txn_ids above the stored offset and the customers they touch.</summary>
-public sealed record TxnDelta(long StoredOffset, IReadOnlyList<long> TxnIds, IReadOnlySet<int> Customers);
+public sealed record TxnDelta(long StoredOffset, IReadOnlyList<long> TxnIds, IReadOnlySet<int> Customers)
+{
+    /// <summary>Per-bucket fingerprints of the delta rows above the requested bound, read in the delta's snapshot (null when not asked).</summary>
+    public Dictionary<int, BucketFingerprint>? Fingerprints { get; init; }
+
+    /// <summary>The highest txn_id the <see cref="Fingerprints"/> cover.</summary>
+    public long FingerprintUpTo { get; init; }
+}
+
+/// <summary>Asks <see cref="MySqlProfileSource.ReadDeltaAsync"/> for the delta's fingerprints of rows above <paramref name="Above"/>.</summary>
+public sealed record FingerprintRequest(int BucketSize, long Above);
 
 /// <summary>The source tables do not have the columns (or column types) Pipeline A needs.</summary>
 public sealed class SourceSchemaException(string message) : Exception(message);
@@ -97,6 +107,11 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
     /// the customers of those rows, read in one consistent snapshot.
     /// </summary>
     public static async Task<TxnDelta> ReadDeltaAsync(MySqlConnection connection, long storedOffset, bool withCustomers, DataQualityReport report, CancellationToken cancellationToken)
+        => await ReadDeltaAsync(connection, storedOffset, withCustomers, report, null, cancellationToken);
+
+    /// <param name="fingerprints">Also read the delta's bucket fingerprints, in the same snapshot as its ids and customers (so every row they cover belongs to a customer the cycle recomputes).</param>
+    public static async Task<TxnDelta> ReadDeltaAsync(MySqlConnection connection, long storedOffset, bool withCustomers, DataQualityReport report,
+        FingerprintRequest? fingerprints, CancellationToken cancellationToken)
     {
         await ExecuteAsync(connection, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", cancellationToken);
         try
@@ -130,7 +145,11 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
                     while (await reader.ReadAsync(cancellationToken)) customers.Add(reader.GetInt32(0));
                 }
             }
-            return new TxnDelta(storedOffset, ids, customers);
+            if (fingerprints is null) return new TxnDelta(storedOffset, ids, customers);
+            var above = Math.Max(storedOffset, fingerprints.Above);
+            var upTo = ids.Count > 0 ? Math.Max(above, ids[^1]) : above;
+            var delta = upTo > above ? await BucketFingerprint.ReadAsync(connection, fingerprints.BucketSize, above, upTo, null, cancellationToken) : [];
+            return new TxnDelta(storedOffset, ids, customers) { Fingerprints = delta, FingerprintUpTo = upTo };
         }
         finally
         {
@@ -448,6 +467,25 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
             if (into.TryGetValue(customerId, out var existing)) existing.Merge(aggregate);
             else into[customerId] = aggregate;
         }
+    }
+
+    /// <summary>The cross-process writer lock of Pipeline A for <paramref name="source"/>, or null when another instance kept it past <paramref name="wait"/>.</summary>
+    public Task<CustomerData.Contracts.Offsets.SourceLock?> TryLockAsync(string source, TimeSpan wait, CancellationToken cancellationToken) =>
+        CustomerData.Contracts.Offsets.SourceLock.TryAcquireAsync(dataSource, "profile", source, wait, cancellationToken);
+
+    /// <summary>The reconcile pass's fingerprints over rows up to <paramref name="upTo"/> (of <paramref name="buckets"/>, or all), on a UTC connection.</summary>
+    public async Task<Dictionary<int, BucketFingerprint>> BucketFingerprintsAsync(long upTo, IReadOnlyCollection<int>? buckets, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await BucketFingerprint.ReadAsync(connection, options.Reconcile.BucketSize, 0, upTo, buckets, cancellationToken);
+    }
+
+    /// <summary>The highest txn_id now (the bound of a rebuild's fingerprints, read before it aggregates).</summary>
+    public async Task<long> MaxTxnIdAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = new MySqlCommand("SELECT COALESCE(MAX(txn_id), 0) FROM transactions", connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
     /// <summary>Rows of <c>customers</c>: those of <paramref name="customerIds"/>, or every row when null.</summary>

@@ -82,6 +82,12 @@ public sealed partial class ProfileOptions : IValidatableObject
     [Required]
     public string OffsetSource { get; set; } = "transactions";
 
+    /// <summary>How long a cycle waits for the cross-process writer lock before it is skipped (and logged).</summary>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The reconcile pass (<c>Profile:Reconcile</c>).</summary>
+    public ProfileReconcileOptions Reconcile { get; set; } = new();
+
     /// <summary>A CQL consistency level name (LOCAL_QUORUM, ONE, QUORUM, ...) as the client's enum.</summary>
     public static CqlConsistency ParseConsistency(string name) =>
         Enum.TryParse<CqlConsistency>(name.Replace("_", "", StringComparison.Ordinal), ignoreCase: true, out var level) && Enum.IsDefined(level)
@@ -113,5 +119,17 @@ public sealed partial class ProfileOptions : IValidatableObject
         if (GapGracePeriod < TimeSpan.Zero) yield return new ValidationResult("Profile:GapGracePeriod must not be negative.", [nameof(GapGracePeriod)]);
         if (Interval <= TimeSpan.Zero) yield return new ValidationResult("Profile:Interval must be positive.", [nameof(Interval)]);
         if (RetryBaseDelay < TimeSpan.Zero) yield return new ValidationResult("Profile:RetryBaseDelay must not be negative.", [nameof(RetryBaseDelay)]);
+        if (LockTimeout < TimeSpan.Zero) yield return new ValidationResult("Profile:LockTimeout must not be negative.", [nameof(LockTimeout)]);
+        if (Reconcile.Interval <= TimeSpan.Zero) yield return new ValidationResult("Profile:Reconcile:Interval must be positive.", [nameof(Reconcile)]);
+        if (Reconcile.BucketSize is < 1 or > 1_000_000) yield return new ValidationResult("Profile:Reconcile:BucketSize must be 1..1000000.", [nameof(Reconcile)]);
     }
+}
+
+/// <summary>Pipeline A's reconcile pass (<c>Profile:Reconcile:Interval</c>, <c>Profile:Reconcile:BucketSize</c>).</summary>
+public sealed class ProfileReconcileOptions
+{
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Customers per fingerprint (customer_id DIV this): a differing bucket recomputes this many customers at most.</summary>
+    public int BucketSize { get; set; } = 64;
 }

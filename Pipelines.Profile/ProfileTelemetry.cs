@@ -32,6 +32,20 @@ public static class ProfileTelemetry
     public static readonly Counter<long> Cycles = Meter.CreateCounter<long>(
         "profile.cycles", "{cycle}", "Cycles run, by mode and outcome.");
 
+    public static readonly Counter<long> CustomersRepaired = Meter.CreateCounter<long>(
+        "profile.reconcile.customers_repaired", "{customer}", "Customers the reconcile pass recomputed because their bucket differed from the source.");
+
+    public static readonly Counter<long> LockSkips = Meter.CreateCounter<long>(
+        "profile.lock.skips", "{cycle}", "Cycles skipped because another instance held the writer lock.");
+
+    private static long s_lastReconcileUnixSeconds;
+
+    /// <summary>Unix time of the last finished reconcile pass (0: none yet).</summary>
+    public static readonly ObservableGauge<long> LastReconcile = Meter.CreateObservableGauge(
+        "profile.reconcile.last_time", () => Volatile.Read(ref s_lastReconcileUnixSeconds), "s", "Unix time of the last finished reconcile pass (0: none yet).");
+
+    internal static void MarkReconciled(DateTimeOffset at) => Volatile.Write(ref s_lastReconcileUnixSeconds, at.ToUnixTimeSeconds());
+
     /// <summary>Registers the gauges that read the pipeline's state (called once per state instance).</summary>
     internal static void ObserveState(ProfileCycleState state)
     {
