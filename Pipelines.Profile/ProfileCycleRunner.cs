@@ -149,6 +149,23 @@ public sealed class ProfileCycleRunner(
         return new ReconcileResult(current.Count, differ.Count, customers, sourceTime, Skipped: false);
     }
 
+    /// <summary>
+    /// The cycle's fingerprint bookkeeping, never fatal to it: any failure leaves stored fingerprints that disagree with
+    /// the source (missing rows, double-counted rows or none at all), so the reconcile pass recomputes those buckets.
+    /// </summary>
+    private async Task<T?> TryFingerprintsAsync<T>(Func<Task<T>> work) where T : class?
+    {
+        try
+        {
+            return await work();
+        }
+        catch (Exception ex) when (CassandraProfileStore.IsTransient(ex))
+        {
+            logger.LogWarning("Reconcile fingerprints not updated ({ErrorType}); the next reconcile pass recomputes the buckets concerned", ex.GetType().Name);
+            return null;
+        }
+    }
+
     private async Task EnsureReadyAsync(CancellationToken cancellationToken)
     {
         if (!_sourceReady)
@@ -186,7 +203,7 @@ public sealed class ProfileCycleRunner(
             offsetBefore = await _offsets.ReadAsync(connection, cancellationToken: cancellationToken);
             // The fingerprints the profiles were computed from: an incremental cycle adds its rows' to them (read in the
             // delta's snapshot); a rebuild replaces them all, taken before it aggregates.
-            var fingerprints = await store.ReadFingerprintsAsync(cancellationToken);
+            var fingerprints = await TryFingerprintsAsync(() => store.ReadFingerprintsAsync(cancellationToken));
             var delta = await MySqlProfileSource.ReadDeltaAsync(connection, offsetBefore, withCustomers: mode == CycleMode.Incremental, report,
                 mode == CycleMode.Incremental && fingerprints is not null ? new FingerprintRequest(_options.Reconcile.BucketSize, fingerprints.UpTo) : null, cancellationToken);
             Dictionary<int, BucketFingerprint>? rebuildFingerprints = null;
@@ -232,13 +249,13 @@ public sealed class ProfileCycleRunner(
             {
                 var all = rebuildFingerprints.ToDictionary(kv => kv.Key, kv => (BucketFingerprint?)kv.Value);
                 foreach (var gone in fingerprints?.Buckets.Keys ?? Enumerable.Empty<int>()) all.TryAdd(gone, null);
-                await store.WriteFingerprintsAsync(all, rebuildUpTo, cancellationToken);
+                await TryFingerprintsAsync(async () => { await store.WriteFingerprintsAsync(all, rebuildUpTo, cancellationToken); return ""; });
             }
             else if (fingerprints is not null && delta.Fingerprints is { Count: > 0 } added)
             {
                 var changed = added.ToDictionary(kv => kv.Key,
                     kv => (BucketFingerprint?)(fingerprints.Buckets.TryGetValue(kv.Key, out var before) ? before.Add(kv.Value) : kv.Value));
-                await store.WriteFingerprintsAsync(changed, delta.FingerprintUpTo, cancellationToken);
+                await TryFingerprintsAsync(async () => { await store.WriteFingerprintsAsync(changed, delta.FingerprintUpTo, cancellationToken); return ""; });
             }
 
             if (BeforeOffsetAdvance is { } hook) await hook(cancellationToken);
