@@ -103,7 +103,7 @@ rows.Add(Row($"incremental cycle after {newTransactions:N0} new transactions", i
 // The reconcile pass: first builds the fingerprints (every bucket recomputed once, not timed), then with the table in
 // step (the database time is the one fingerprint query over every row), then after one UPDATE (one bucket recomputed).
 var first = await runner.ReconcileAsync(CancellationToken.None);
-Console.WriteLine($"first reconcile pass (no fingerprints yet): {first.BucketsRepaired:N0} buckets, {first.CustomersRepaired:N0} customers recomputed");
+Console.WriteLine($"first reconcile pass (after the rebuilds, which store the fingerprints): {first.BucketsRepaired:N0} buckets, {first.CustomersRepaired:N0} customers recomputed");
 var reconcileDb = new List<(double Ms, int Profiles)>();
 rows.Add(Row($"reconcile pass, table in step ({first.BucketsChecked:N0} buckets of {options.Reconcile.BucketSize}), end to end", await TimeAsync(runs, async () =>
 {
