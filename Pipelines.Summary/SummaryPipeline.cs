@@ -193,15 +193,32 @@ public sealed class SummaryPipeline(
 
     private sealed record DayWork(DateOnly Day, List<DailySummary> Summaries, List<RejectedTxn> Rejects, DayFingerprint Fingerprint);
 
+    /// <summary>What one execution has done so far: files written, rejects seen, counts (shared by the lanes and the writer).</summary>
+    private sealed class RunState(long offset)
+    {
+        public readonly ConcurrentDictionary<string, byte> Written = new(StringComparer.Ordinal);
+        public readonly ConcurrentDictionary<string, ConcurrentBag<RejectedTxn>> NewRejects = new(StringComparer.Ordinal);
+        public long Rows;
+        public long DaysRewritten;
+        public long DaysDeleted;
+        public long Rejected;
+
+        /// <summary>Counts every reject; those above the offset (first seen) are also reported and put on the metric.</summary>
+        public void Tally(IEnumerable<RejectedTxn> rejects)
+        {
+            foreach (var r in rejects)
+            {
+                Interlocked.Increment(ref Rejected);
+                if (r.TxnId > offset) NewRejects.GetOrAdd(r.Reason, _ => []).Add(r);
+            }
+        }
+    }
+
+    /// <summary>Recomputes the plan's days, then finishes like every cycle: undated rejects, stale partitions, fingerprints, report, offset.</summary>
     private async Task<CycleResult> ExecuteAsync(MySqlConnection connection, long offset, NewTxnScan scan, Plan plan, IProgress<RebuildProgress>? progress, CancellationToken cancellationToken)
     {
         var totalDays = plan.Runs.Sum(r => r.Last.DayNumber - r.First.DayNumber + 1);
-        var existing = totalDays == 0 && !scan.HasUndated && plan.StaleFrom is null && !plan.AllUndated
-            ? new HashSet<string>()
-            : (await lake.ListAsync(LakeLayout.SummaryTable + "/", cancellationToken))
-                .Concat(await lake.ListAsync(LakeLayout.SummaryRejects + "/", cancellationToken))
-                .Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
-        var written = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+        var existing = await ListExistingAsync(totalDays, scan, plan, cancellationToken);
         // Read before any day is written and stored after the last one: a crash between leaves older fingerprints, and
         // the next reconcile pass recomputes those days again (harmless), never the reverse.
         SummaryFingerprints? fingerprints = null;
@@ -210,19 +227,38 @@ public sealed class SummaryPipeline(
             fingerprints = await SummaryFingerprints.ReadAsync(lake, cancellationToken);
             if (plan.Rebuild) fingerprints.Clear(plan.StaleFrom);
         }
-        var newRejects = new ConcurrentDictionary<string, ConcurrentBag<RejectedTxn>>(StringComparer.Ordinal);
-        long rows = 0, daysRewritten = 0, daysDeleted = 0, rejected = 0;
+        var run = new RunState(offset);
+
+        await AggregateAndPublishDaysAsync(connection, plan, totalDays, existing, fingerprints, run, progress, cancellationToken);
+        await WriteUndatedRejectsAsync(connection, offset, scan, plan, run, cancellationToken);
+        await DeleteStalePartitionsAsync(plan, existing, run, cancellationToken);
+        if (fingerprints is not null) await fingerprints.WriteAsync(lake, cancellationToken);
+        var byReason = ReportRejects(run);
+        // Only now, with every partition published and verified, may the offset move.
+        var (stored, pending, expired) = await CommitOffsetAsync(connection, offset, scan, cancellationToken);
+
+        telemetry.RowsRead.Add(scan.Count);
+        telemetry.DaysRewritten.Add(run.DaysRewritten);
+        return new CycleResult(offset, stored, scan.Count, run.Rows, (int)run.DaysRewritten, (int)run.DaysDeleted, run.Rejected, byReason, pending, expired);
+    }
+
+    /// <summary>The summary and rejects objects now in the lake (only listed when the plan can replace or delete any).</summary>
+    private async Task<HashSet<string>> ListExistingAsync(int totalDays, NewTxnScan scan, Plan plan, CancellationToken cancellationToken)
+    {
+        if (totalDays == 0 && !scan.HasUndated && plan.StaleFrom is null && !plan.AllUndated) return [];
+        return (await lake.ListAsync(LakeLayout.SummaryTable + "/", cancellationToken))
+            .Concat(await lake.ListAsync(LakeLayout.SummaryRejects + "/", cancellationToken))
+            .Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The plan's days: aggregated in query lanes (each over its own connection, the first over the cycle's), streamed
+    /// through a small buffer into chunks that are published and verified while the next chunk fills.
+    /// </summary>
+    private async Task AggregateAndPublishDaysAsync(MySqlConnection connection, Plan plan, int totalDays, HashSet<string> existing,
+        SummaryFingerprints? fingerprints, RunState run, IProgress<RebuildProgress>? progress, CancellationToken cancellationToken)
+    {
         var clock = Stopwatch.StartNew();
-
-        void Tally(IEnumerable<RejectedTxn> rejects)
-        {
-            foreach (var r in rejects)
-            {
-                Interlocked.Increment(ref rejected);
-                if (r.TxnId > offset) newRejects.GetOrAdd(r.Reason, _ => []).Add(r);
-            }
-        }
-
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // A small buffer: the chunk loop below drains it into the next chunk while the previous one is written.
         var channel = Channel.CreateBounded<DayWork>(new BoundedChannelOptions(64) { SingleReader = true });
@@ -262,10 +298,10 @@ public sealed class SummaryPipeline(
                                 rejects.Sort((x, y) => x.TxnId.CompareTo(y.TxnId));
                             }
                         }
-                        Interlocked.Add(ref rows, a.Summaries.Sum(s => s.TxnCount) + rejects.Count);
+                        Interlocked.Add(ref run.Rows, a.Summaries.Sum(s => s.TxnCount) + rejects.Count);
                         await channel.Writer.WriteAsync(new DayWork(a.Day, a.Summaries, rejects, a.Fingerprint), cts.Token);
                         var doneNow = Interlocked.Increment(ref done);
-                        if (doneNow % 100 == 0 || doneNow == totalDays) progress?.Report(new RebuildProgress(doneNow, totalDays, Interlocked.Read(ref rows), clock.Elapsed));
+                        if (doneNow % 100 == 0 || doneNow == totalDays) progress?.Report(new RebuildProgress(doneNow, totalDays, Interlocked.Read(ref run.Rows), clock.Elapsed));
                     }
                 }
             }
@@ -301,7 +337,7 @@ public sealed class SummaryPipeline(
         {
             try
             {
-                return await WriteDaysAsync(days, existing, written, cts.Token);
+                return await WriteDaysAsync(days, existing, run.Written, cts.Token);
             }
             catch (Exception ex)
             {
@@ -314,11 +350,11 @@ public sealed class SummaryPipeline(
             if (writing is not { } w) return;
             writing = null;
             var (rewrote, deleted) = await w.Task;
-            daysRewritten += rewrote;
-            daysDeleted += deleted;
+            run.DaysRewritten += rewrote;
+            run.DaysDeleted += deleted;
             foreach (var work in w.Days)
             {
-                Tally(work.Rejects);
+                run.Tally(work.Rejects);
                 fingerprints?.Set(work.Day, work.Fingerprint);
             }
         }
@@ -362,36 +398,40 @@ public sealed class SummaryPipeline(
             // A chunk still being written when something else failed: let it stop (its error, if any, is in firstError).
             if (writing is { } orphan) await orphan.Task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
+    }
 
-        // Rows without a valid timestamp have no day: their rejects report lives in txn_id blocks.
-        if (plan.AllUndated || scan.HasUndated)
+    /// <summary>Rows without a valid timestamp have no day: their rejects report lives in txn_id blocks, each rewritten whole.</summary>
+    private async Task WriteUndatedRejectsAsync(MySqlConnection connection, long offset, NewTxnScan scan, Plan plan, RunState run, CancellationToken cancellationToken)
+    {
+        if (!plan.AllUndated && !scan.HasUndated) return;
+        var blocks = await SummarySource.UndatedBlocksAsync(connection, plan.AllUndated ? 0 : offset, UndatedBlockSize, cancellationToken);
+        foreach (var block in blocks)
         {
-            var blocks = await UndatedBlocksAsync(connection, plan.AllUndated ? 0 : offset, cancellationToken);
-            foreach (var block in blocks)
-            {
-                var ids = await SummarySource.UndatedIdsAsync(connection, block * UndatedBlockSize, (block + 1) * UndatedBlockSize - 1, cancellationToken);
-                var details = await SummarySource.RejectedDetailsAsync(connection, ids.Select(id => (id, RejectReasons.InvalidTimestamp)).ToList(), cancellationToken);
-                var key = LakeLayout.SummaryUndatedRejectsFile(block);
-                await PublishRejectsAsync(key, details, cancellationToken);
-                written[key] = 0;
-                rows += details.Count;
-                Tally(details);
-            }
+            var ids = await SummarySource.UndatedIdsAsync(connection, block * UndatedBlockSize, (block + 1) * UndatedBlockSize - 1, cancellationToken);
+            var details = await SummarySource.RejectedDetailsAsync(connection, ids.Select(id => (id, RejectReasons.InvalidTimestamp)).ToList(), cancellationToken);
+            var key = LakeLayout.SummaryUndatedRejectsFile(block);
+            await PublishRejectsAsync(key, details, cancellationToken);
+            run.Written[key] = 0;
+            run.Rows += details.Count;
+            run.Tally(details);
         }
+    }
 
-        if (plan.StaleFrom is not null || plan.AllUndated)
+    /// <summary>A rebuild owns its span: partitions there that it did not rewrite have no rows any more.</summary>
+    private async Task DeleteStalePartitionsAsync(Plan plan, HashSet<string> existing, RunState run, CancellationToken cancellationToken)
+    {
+        if (plan.StaleFrom is null && !plan.AllUndated) return;
+        foreach (var key in existing.Where(k => !run.Written.ContainsKey(k) && IsStale(k, plan.StaleFrom, plan.AllUndated)))
         {
-            foreach (var key in existing.Where(k => !written.ContainsKey(k) && IsStale(k, plan.StaleFrom, plan.AllUndated)))
-            {
-                await lake.DeleteAsync(key, cancellationToken);
-                if (key.StartsWith(LakeLayout.SummaryTable + "/", StringComparison.Ordinal)) daysDeleted++;
-            }
+            await lake.DeleteAsync(key, cancellationToken);
+            if (key.StartsWith(LakeLayout.SummaryTable + "/", StringComparison.Ordinal)) run.DaysDeleted++;
         }
+    }
 
-        if (fingerprints is not null) await fingerprints.WriteAsync(lake, cancellationToken);
-
-        var byReason = newRejects.ToDictionary(kv => kv.Key, kv => (long)kv.Value.Count, StringComparer.Ordinal);
-        foreach (var (reason, list) in newRejects)
+    /// <summary>Counts and logs the rejects first seen above the offset, by reason, with a sample.</summary>
+    private Dictionary<string, long> ReportRejects(RunState run)
+    {
+        foreach (var (reason, list) in run.NewRejects)
         {
             telemetry.Rejects.Add(list.Count, new KeyValuePair<string, object?>("reason", reason));
             var sample = list.OrderBy(r => r.TxnId).Take(_options.RejectSampleSize)
@@ -400,15 +440,16 @@ public sealed class SummaryPipeline(
             logger.LogWarning("Data quality: {Count} transactions rejected for {Reason}, kept out of the summaries and written to {RejectsTable}; sample {Sample}",
                 list.Count, reason, LakeLayout.SummaryRejects, sample);
         }
+        return run.NewRejects.ToDictionary(kv => kv.Key, kv => (long)kv.Value.Count, StringComparer.Ordinal);
+    }
 
-        // Only now, with every partition published and verified, may the offset move.
+    /// <summary>Moves the offset as far as the watermark allows; returns the offset now stored and the gap ids pending and passed over.</summary>
+    private async Task<(long Stored, long Pending, long Expired)> CommitOffsetAsync(MySqlConnection connection, long offset, NewTxnScan scan, CancellationToken cancellationToken)
+    {
         var (newOffset, pending, expired) = Advance(offset, scan);
         if (BeforeOffsetCommit is { } hook) await hook(cancellationToken);
         var stored = newOffset > offset ? await _offsets.AdvanceAsync(connection, newOffset, cancellationToken: cancellationToken) : offset;
-
-        telemetry.RowsRead.Add(scan.Count);
-        telemetry.DaysRewritten.Add(daysRewritten);
-        return new CycleResult(offset, stored, scan.Count, rows, (int)daysRewritten, (int)daysDeleted, rejected, byReason, pending, expired);
+        return (stored, pending, expired);
     }
 
     private (long Offset, long PendingIds, long ExpiredIds) Advance(long offset, NewTxnScan scan)
@@ -504,18 +545,6 @@ public sealed class SummaryPipeline(
         {
             throw new LakeVerificationException($"{key}: rejects read back ({ids.Length} rows) differ from those written ({rejects.Count}).");
         }
-    }
-
-    private static async Task<List<long>> UndatedBlocksAsync(MySqlConnection connection, long offset, CancellationToken cancellationToken)
-    {
-        await using var command = new MySqlCommand(
-            $"SELECT DISTINCT txn_id DIV {UndatedBlockSize} FROM transactions WHERE txn_id > @offset AND (txn_timestamp IS NULL OR txn_timestamp < '1970-01-01 00:00:01') ORDER BY 1",
-            connection);
-        command.Parameters.AddWithValue("@offset", offset);
-        var blocks = new List<long>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) blocks.Add(reader.GetInt64(0));
-        return blocks;
     }
 
     /// <summary>Is <paramref name="key"/> a partition file the rebuild owns (on/after <paramref name="from"/>, or undated on a full rebuild)?</summary>

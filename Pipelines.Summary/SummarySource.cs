@@ -321,6 +321,20 @@ public static class SummarySource
         return result;
     }
 
+    /// <summary>The txn_id blocks (<paramref name="blockSize"/> ids each) above <paramref name="offset"/> that hold rows without a valid timestamp.</summary>
+    public static async Task<List<long>> UndatedBlocksAsync(MySqlConnection connection, long offset, long blockSize, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand(
+            $"SELECT DISTINCT txn_id DIV @block FROM transactions WHERE txn_id > @offset AND (txn_timestamp IS NULL OR txn_timestamp < {MinValidTimestamp}) ORDER BY 1",
+            connection);
+        command.Parameters.AddWithValue("@offset", offset);
+        command.Parameters.AddWithValue("@block", blockSize);
+        var blocks = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) blocks.Add(reader.GetInt64(0));
+        return blocks;
+    }
+
     /// <summary>Rows without a valid timestamp with ids in [<paramref name="firstId"/>, <paramref name="lastId"/>].</summary>
     public static async Task<List<long>> UndatedIdsAsync(MySqlConnection connection, long firstId, long lastId, CancellationToken cancellationToken)
     {
