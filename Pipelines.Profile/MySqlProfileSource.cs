@@ -51,21 +51,8 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
         SourceSchema.ApplyAsync(dataSource.ConnectionString, cancellationToken);
 
     /// <summary>A connection whose session reads TIMESTAMP columns in UTC, whatever the server's zone.</summary>
-    public async Task<MySqlConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            await using var command = new MySqlCommand("SET time_zone = '+00:00'", connection);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+    public Task<MySqlConnection> OpenAsync(CancellationToken cancellationToken) =>
+        CustomerData.Pipelines.Common.SourceConnection.OpenUtcAsync(dataSource, cancellationToken);
 
     /// <summary>Throws <see cref="SourceSchemaException"/> naming every required column that is missing or of a type that does not map.</summary>
     public static async Task VerifySchemaAsync(MySqlConnection connection, CancellationToken cancellationToken)
@@ -470,8 +457,8 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
     }
 
     /// <summary>The cross-process writer lock of Pipeline A for <paramref name="source"/>, or null when another instance kept it past <paramref name="wait"/>.</summary>
-    public Task<CustomerData.Contracts.Offsets.SourceLock?> TryLockAsync(string source, TimeSpan wait, CancellationToken cancellationToken) =>
-        CustomerData.Contracts.Offsets.SourceLock.TryAcquireAsync(dataSource, "profile", source, wait, cancellationToken);
+    public Task<CustomerData.Pipelines.Common.SourceLock?> TryLockAsync(string source, TimeSpan wait, CancellationToken cancellationToken) =>
+        CustomerData.Pipelines.Common.SourceLock.TryAcquireAsync(dataSource, "profile", source, wait, cancellationToken);
 
     /// <summary>The reconcile pass's fingerprints over rows up to <paramref name="upTo"/> (of <paramref name="buckets"/>, or all), on a UTC connection.</summary>
     public async Task<Dictionary<int, BucketFingerprint>> BucketFingerprintsAsync(long upTo, IReadOnlyCollection<int>? buckets, CancellationToken cancellationToken)

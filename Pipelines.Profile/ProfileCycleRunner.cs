@@ -71,7 +71,7 @@ public sealed class ProfileCycleRunner(
         }
     }
 
-    private async Task<CustomerData.Contracts.Offsets.SourceLock?> LockAsync(string work, CancellationToken cancellationToken)
+    private async Task<CustomerData.Pipelines.Common.SourceLock?> LockAsync(string work, CancellationToken cancellationToken)
     {
         var held = await source.TryLockAsync(_options.OffsetSource, _options.LockTimeout, cancellationToken);
         if (held is null)

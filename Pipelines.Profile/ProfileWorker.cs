@@ -9,19 +9,19 @@ public sealed class ProfileWorker(ProfileCycleRunner runner, IOptions<ProfileOpt
     {
         logger.LogInformation("Profile pipeline running continuously, a cycle every {Interval}, a reconcile pass every {ReconcileInterval}",
             options.Value.Interval, options.Value.Reconcile.Interval);
-        var nextReconcile = time.GetUtcNow();
+        var reconcile = new CustomerData.Pipelines.Common.ReconcileSchedule(options.Value.Reconcile.Interval, time);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 // A failed cycle is logged by the runner; the next one retries from the same offset.
                 var cycle = await runner.RunCycleAsync(CycleMode.Incremental, stoppingToken);
-                if (cycle.Succeeded && time.GetUtcNow() >= nextReconcile)
+                if (cycle.Succeeded && reconcile.IsDue)
                 {
                     try
                     {
                         await runner.ReconcileAsync(stoppingToken);
-                        nextReconcile = time.GetUtcNow() + options.Value.Reconcile.Interval;
+                        reconcile.Done();
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                     {

@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using CustomerData.Contracts;
 using CustomerData.Lake;
 using CustomerData.Contracts.Offsets;
+using CustomerData.Pipelines.Common;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 

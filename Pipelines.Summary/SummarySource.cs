@@ -127,21 +127,9 @@ public static class SummarySource
     public static string WithHashJoins(MySqlConnection connection, string query)
         => connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase) ? "SET STATEMENT join_cache_level=4 FOR " + query : query;
 
-    public static async Task<MySqlConnection> OpenAsync(MySqlDataSource dataSource, CancellationToken cancellationToken)
-    {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            await using var command = new MySqlCommand("SET time_zone = '+00:00', SESSION group_concat_max_len = 1048576", connection);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+    /// <summary>A UTC session (the shared <see cref="CustomerData.Pipelines.Common.SourceConnection"/>).</summary>
+    public static Task<MySqlConnection> OpenAsync(MySqlDataSource dataSource, CancellationToken cancellationToken) =>
+        CustomerData.Pipelines.Common.SourceConnection.OpenUtcAsync(dataSource, cancellationToken, "SESSION group_concat_max_len = 1048576");
 
     /// <summary>Rows above <paramref name="offset"/>: count, max id, oldest timestamp and days, in one statement; the ids too when they are not contiguous.</summary>
     public static async Task<NewTxnScan> ScanNewAsync(MySqlConnection connection, long offset, CancellationToken cancellationToken)

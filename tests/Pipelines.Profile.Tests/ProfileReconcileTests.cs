@@ -1,4 +1,4 @@
-using CustomerData.Contracts.Offsets;
+using CustomerData.Pipelines.Common;
 using CustomerData.Cql.DevServer;
 
 namespace CustomerData.Pipelines.Profile.Tests;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using CustomerData.Lake;
-using CustomerData.Contracts.Offsets;
+using CustomerData.Pipelines.Common;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CustomerData.Pipelines.Summary.Tests;

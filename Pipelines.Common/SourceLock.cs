@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using MySqlConnector;
 
-namespace CustomerData.Contracts.Offsets;
+namespace CustomerData.Pipelines.Common;
 
 /// <summary>
 /// One writer per pipeline and source across processes: a MySQL user lock (<c>GET_LOCK</c>) held on a connection of
