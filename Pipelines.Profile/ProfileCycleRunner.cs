@@ -343,6 +343,11 @@ public sealed class ProfileCycleRunner(
                 }
                 continue;
             }
+            if (aggregate.Transactions > int.MaxValue)
+            {
+                report.Reject(QualityReasons.TotalOverflow, $"customer_id={customerId} transactions={aggregate.Transactions}");
+                continue;
+            }
             report.Warn(QualityReasons.AmountNull, $"customer_id={customerId}", aggregate.NullAmounts);
             report.Warn(QualityReasons.TimestampNull, $"customer_id={customerId}", aggregate.NullTimestamps);
             report.Warn(QualityReasons.ProductMissing, $"customer_id={customerId}", aggregate.MissingProducts);
