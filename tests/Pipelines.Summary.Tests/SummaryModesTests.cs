@@ -176,6 +176,41 @@ public sealed class SummaryModesTests(MariaDbFixture mariaDb, S3rverFixture s3)
         }
     }
 
+    [Fact]
+    public async Task The_executable_reconciles_on_its_configured_interval_and_repairs_an_update()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var bed = await BedAsync("local");
+        await bed.InsertAsync(bed.RandomValid(80, Day0, 3, seed: 13), ct);
+        var lake = (LocalFolderLakeStorage)bed.NewLake();
+        var port = ServerProcess.FreeTcpPort();
+        // Summary:Reconcile:Interval as the AppHost passes it (environment), 1 s here so the test waits little.
+        var psi = Executable(["--interval", "0.3", "--urls", $"http://127.0.0.1:{port}"], bed.ConnectionString, lake.RootUri);
+        psi.Environment["Summary__Reconcile__Interval"] = "00:00:01";
+        using var process = Process.Start(psi)!;
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await WaitUntilAsync(async () => await bed.OffsetAsync(ct: ct) == 80, output, ct);
+            var before = await SummaryReconcileTests.LakeRowsAsync(bed, lake, ct);
+            await bed.ExecuteAsync("UPDATE transactions SET amount = amount / qty * (qty + 2), qty = qty + 2 WHERE txn_id = 5", ct);
+            var expected = await SummaryPipelineTests.IndependentSummaryAsync(bed, ct);
+            Assert.NotEqual(expected, before);
+
+            await WaitUntilAsync(async () => (await SummaryReconcileTests.LakeRowsAsync(bed, lake, ct)).SequenceEqual(expected), output, ct);
+            lock (output) Assert.Contains("1 repaired", output.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, System.Text.StringBuilder output, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
