@@ -75,6 +75,38 @@ public sealed class ProfileHostTests(MariaDbFixture maria, CqlDevServerFixture c
         }
     }
 
+    [Fact]
+    public async Task Continuous_mode_reconciles_on_its_configured_interval_and_repairs_a_delete()
+    {
+        await using var bed = await ProfileTestBed.CreateAsync(maria, cql);
+        await bed.SeedAsync(customers: 10, products: 5, transactions: 50, seed: 35);
+        var environment = Environment(bed, bed.Cql.ConnectionString(bed.Keyspace));
+        environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{ServerProcess.FreeTcpPort()}";
+        // Profile:Reconcile:Interval as the AppHost passes it (environment), 1 s here so the test waits little.
+        environment["Profile__Reconcile__Interval"] = "00:00:01";
+
+        using var process = Start(["--interval", "0.5"], environment, out var output);
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (await bed.StoredOffsetAsync() < 50 && DateTime.UtcNow < deadline && !process.HasExited) await Task.Delay(250, Ct);
+            Assert.True(await bed.StoredOffsetAsync() == 50, "offset not at 50 within 60 s:\n" + output);
+
+            // A DELETE no cycle sees: only a reconcile pass brings the table back to the source.
+            Assert.Contains(4, (await bed.ReadTableAsync()).Keys);
+            await bed.ExecuteAsync("DELETE FROM transactions WHERE customer_id = 4");
+            var expected = await bed.ExpectedProfilesAsync();
+            deadline = DateTime.UtcNow.AddSeconds(60);
+            while ((await bed.ReadTableAsync()).ContainsKey(4) && DateTime.UtcNow < deadline) await Task.Delay(250, Ct);
+            ProfileTestBed.AssertSameProfiles(expected, await bed.ReadTableAsync());
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
     private static Dictionary<string, string> Environment(ProfileTestBed bed, string cassandra) => new()
     {
         ["ConnectionStrings__customerdb"] = bed.ConnectionString,
