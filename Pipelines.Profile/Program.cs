@@ -1,3 +1,4 @@
+using CustomerData.Pipelines;
 using CustomerData.Pipelines.Profile;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;

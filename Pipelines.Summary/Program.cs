@@ -1,4 +1,5 @@
 using CustomerData.Lake;
+using CustomerData.Pipelines;
 using CustomerData.Pipelines.Summary;
 using Microsoft.Extensions.Options;
 
@@ -9,6 +10,11 @@ try
 }
 catch (ArgumentException ex)
 {
+    if (ex.Message.Length == 0)
+    {
+        Console.WriteLine(SummaryCommandLine.Usage); // --help
+        return 0;
+    }
     Console.Error.WriteLine(ex.Message);
     Console.Error.WriteLine(SummaryCommandLine.Usage);
     return 2;
@@ -31,12 +37,12 @@ builder.Services.AddSingleton<SummaryTelemetry>();
 builder.Services.AddSingleton<SummaryHealthState>();
 builder.Services.AddSingleton<SummaryPipeline>();
 builder.Services.AddHealthChecks().AddCheck<SummaryHealthCheck>("summary-last-cycle", tags: ["ready"]);
-if (command.Mode == SummaryMode.Continuous) builder.Services.AddHostedService<SummaryWorker>();
+if (command.Mode == RunMode.Continuous) builder.Services.AddHostedService<SummaryWorker>();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
 
-if (command.Mode == SummaryMode.Continuous)
+if (command.Mode == RunMode.Continuous)
 {
     await app.RunAsync();
     return 0;
@@ -54,7 +60,7 @@ var progress = new Progress<RebuildProgress>(p => logger.LogInformation(
 var ok = await SummaryRunner.RunWithRetryAsync(async ct =>
 {
     await SummaryRunner.ApplySchemaAsync(app.Configuration, options, ct);
-    var result = command.Mode == SummaryMode.Once ? await pipeline.RunCycleAsync(ct) : await pipeline.RebuildAsync(command.From, progress, ct);
+    var result = command.Mode == RunMode.Once ? await pipeline.RunCycleAsync(ct) : await pipeline.RebuildAsync(command.From, progress, ct);
     // Another instance held the writer lock for the whole wait: retried like a failure, so the run still happens.
     if (result.WasSkipped) throw new TimeoutException("The summary writer lock stayed held by another instance.");
 }, options, telemetry, logger, cancel.Token);

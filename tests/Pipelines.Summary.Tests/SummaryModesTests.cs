@@ -101,11 +101,11 @@ public sealed class SummaryModesTests(MariaDbFixture mariaDb, S3rverFixture s3)
     }
 
     [Theory]
-    [InlineData(new string[0], SummaryMode.Continuous, null, null)]
-    [InlineData(new[] { "--once" }, SummaryMode.Once, null, null)]
-    [InlineData(new[] { "--interval", "2.5", "--Lake:Root=/x" }, SummaryMode.Continuous, 2.5, null)]
-    [InlineData(new[] { "--rebuild", "--from", "2025-12-01" }, SummaryMode.Rebuild, null, "2025-12-01")]
-    public void Command_line_selects_the_mode(string[] args, SummaryMode mode, double? intervalSeconds, string? from)
+    [InlineData(new string[0], RunMode.Continuous, null, null)]
+    [InlineData(new[] { "--once" }, RunMode.Once, null, null)]
+    [InlineData(new[] { "--interval", "2.5", "--Lake:Root=/x" }, RunMode.Continuous, 2.5, null)]
+    [InlineData(new[] { "--rebuild", "--from", "2025-12-01" }, RunMode.Rebuild, null, "2025-12-01")]
+    public void Command_line_selects_the_mode(string[] args, RunMode mode, double? intervalSeconds, string? from)
     {
         var parsed = SummaryCommandLine.Parse(args);
 
