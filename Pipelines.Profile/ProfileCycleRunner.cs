@@ -275,7 +275,7 @@ public sealed class ProfileCycleRunner(
             var offsetAfter = await _offsets.AdvanceAsync(connection, advance.Offset, cancellationToken: cancellationToken);
 
             Finish(report, activity, modeName, "success", stopwatch);
-            state.RecordSuccess();
+            state.MarkGood();
             activity?.SetTag("profile.offset.after", offsetAfter);
             activity?.SetTag("profile.profiles.written", profiles.Count);
             logger.LogInformation("Profile {Mode} cycle done: {Profiles} profile(s) written, {Rejects} row(s) rejected, offset {OffsetBefore} -> {OffsetAfter} in {ElapsedMs} ms",

@@ -51,42 +51,19 @@ public static class ProfileTelemetry
     {
         Meter.CreateObservableGauge("profile.lag.transactions", () => state.LastBacklog, "{transaction}",
             "Transactions above the stored offset when the last cycle started.");
-        Meter.CreateObservableGauge("profile.lag.seconds", () => state.SecondsSinceLastSuccess(), "s",
+        Meter.CreateObservableGauge("profile.lag.seconds", () => state.SinceLastGood().TotalSeconds, "s",
             "Time since the last cycle that finished.");
     }
 }
 
-/// <summary>What the health check and the gauges know about the cycles.</summary>
-public sealed class ProfileCycleState
+/// <summary>What the health check and the gauges know about the cycles: the shared <see cref="PipelineHealthState"/> and the backlog.</summary>
+public sealed class ProfileCycleState : PipelineHealthState
 {
-    private readonly TimeProvider _time;
-    private long _lastSuccessTicks;
     private long _lastBacklog;
 
-    public ProfileCycleState(TimeProvider time)
-    {
-        _time = time;
-        Started = time.GetUtcNow();
-        ProfileTelemetry.ObserveState(this);
-    }
-
-    public DateTimeOffset Started { get; }
-
-    public DateTimeOffset? LastSuccess
-    {
-        get
-        {
-            var ticks = Interlocked.Read(ref _lastSuccessTicks);
-            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
-        }
-    }
+    public ProfileCycleState(TimeProvider time) : base(time) => ProfileTelemetry.ObserveState(this);
 
     public long LastBacklog => Interlocked.Read(ref _lastBacklog);
 
     internal void RecordBacklog(long transactions) => Interlocked.Exchange(ref _lastBacklog, transactions);
-
-    internal void RecordSuccess() => Interlocked.Exchange(ref _lastSuccessTicks, _time.GetUtcNow().UtcTicks);
-
-    /// <summary>Seconds since the last good cycle, or since start when none finished yet.</summary>
-    public double SecondsSinceLastSuccess() => (_time.GetUtcNow() - (LastSuccess ?? Started)).TotalSeconds;
 }

@@ -53,21 +53,5 @@ public sealed class SummaryTelemetry : IDisposable
     public void Dispose() => _meter.Dispose();
 }
 
-/// <summary>When the last cycle succeeded; read by the health check.</summary>
-public sealed class SummaryHealthState(TimeProvider timeProvider)
-{
-    private long _lastGoodTicks;
-
-    public DateTimeOffset StartedAt { get; } = timeProvider.GetUtcNow();
-
-    public DateTimeOffset? LastGoodCycle
-    {
-        get
-        {
-            var ticks = Interlocked.Read(ref _lastGoodTicks);
-            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
-        }
-    }
-
-    public void MarkGood() => Interlocked.Exchange(ref _lastGoodTicks, timeProvider.GetUtcNow().UtcTicks);
-}
+/// <summary>When the last cycle succeeded; read by the health check (the shared <see cref="PipelineHealthState"/>).</summary>
+public sealed class SummaryHealthState(TimeProvider timeProvider) : PipelineHealthState(timeProvider);

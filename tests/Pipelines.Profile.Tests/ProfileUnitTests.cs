@@ -148,7 +148,7 @@ public sealed class ProfileUnitTests
         Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(context, TestContext.Current.CancellationToken)).Status); // just started
         time.Advance(TimeSpan.FromMinutes(6));
         Assert.Equal(HealthStatus.Unhealthy, (await check.CheckHealthAsync(context, TestContext.Current.CancellationToken)).Status); // no cycle finished yet
-        state.RecordSuccess();
+        state.MarkGood();
         Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(context, TestContext.Current.CancellationToken)).Status);
         time.Advance(TimeSpan.FromMinutes(5.5));
         Assert.Equal(HealthStatus.Unhealthy, (await check.CheckHealthAsync(context, TestContext.Current.CancellationToken)).Status);

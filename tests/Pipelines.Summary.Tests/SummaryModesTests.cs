@@ -86,7 +86,7 @@ public sealed class SummaryModesTests(MariaDbFixture mariaDb, S3rverFixture s3)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var state = new SummaryHealthState(time);
-        var check = new SummaryHealthCheck(state, Options.Create(new SummaryOptions { UnhealthyAfter = TimeSpan.FromMinutes(1) }), time);
+        var check = new SummaryHealthCheck(state, Options.Create(new SummaryOptions { UnhealthyAfter = TimeSpan.FromMinutes(1) }));
         HealthStatus Status() => check.CheckHealthAsync(new HealthCheckContext(), TestContext.Current.CancellationToken).Result.Status;
 
         var starting = Status();
