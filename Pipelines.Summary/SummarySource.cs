@@ -392,8 +392,7 @@ internal sealed class CustomerFold
         _items += items;
         _distinct += distinctProducts;
         _count += count;
-        // Most transactions wins; a tie goes to the name that sorts first (ordinal), SPEC §9.
-        if (count > _topCount || (count == _topCount && string.CompareOrdinal(category, _top) < 0))
+        if (TopCategory.Beats(category, count, _top, _topCount))
         {
             _top = category;
             _topCount = count;
