@@ -260,17 +260,10 @@ public sealed class ProfileCycleRunner(
 
             if (BeforeOffsetAdvance is { } hook) await hook(cancellationToken);
 
-            var advance = _watermark.Advance(offsetBefore, delta.TxnIds);
+            var advance = OffsetAdvance.Advance(_watermark, offsetBefore, delta.TxnIds, "Profile", logger);
             foreach (var gap in advance.ExpiredGaps)
             {
                 report.Warn(QualityReasons.TxnIdGapExpired, $"txn_id {gap.FirstMissing}..{gap.LastMissing}", gap.Count);
-                logger.LogWarning("Data quality: txn_ids {FirstMissing}..{LastMissing} ({Count} id(s)) were still missing after the {GracePeriod} grace period and are passed over",
-                    gap.FirstMissing, gap.LastMissing, gap.Count, _watermark.GracePeriod);
-            }
-            foreach (var gap in advance.PendingGaps)
-            {
-                logger.LogInformation("Offset held below missing txn_ids {FirstMissing}..{LastMissing} (seen since {FirstSeen}) until they commit or the grace period ends",
-                    gap.FirstMissing, gap.LastMissing, gap.FirstSeen);
             }
             var offsetAfter = await _offsets.AdvanceAsync(connection, advance.Offset, cancellationToken: cancellationToken);
 

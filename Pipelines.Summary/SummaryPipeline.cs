@@ -457,31 +457,11 @@ public sealed class SummaryPipeline(
     {
         if (scan.Count == 0) return (offset, 0, 0);
         if (scan.Ids is null) return (scan.MaxId, 0, 0); // contiguous
-        var advance = _watermark.Advance(offset, scan.Ids);
-        var pendingIds = advance.PendingGaps.Sum(g => g.Count);
-        if (pendingIds > 0)
-        {
-            logger.LogInformation("Offset held at {Offset}: {PendingIds} txn_ids missing in {Gaps}, waiting up to {GraceSeconds} s for them to commit",
-                advance.Offset, pendingIds, FormatGaps(advance.PendingGaps), _options.GracePeriod.TotalSeconds);
-        }
+        var advance = OffsetAdvance.Advance(_watermark, offset, scan.Ids, "Summary", logger);
         var expiredIds = advance.ExpiredGaps.Sum(g => g.Count);
-        if (expiredIds > 0)
-        {
-            telemetry.ExpiredGapIds.Add(expiredIds);
-            var missing = advance.ExpiredGaps.SelectMany(g => LongRange(g.FirstMissing, g.LastMissing)).Take(1000).ToArray();
-            logger.LogWarning("Data quality: gap in the txn_id sequence outlived the {GraceSeconds} s grace period; {MissingCount} txn_ids never appeared ({Gaps}); missing ids {MissingIds}",
-                _options.GracePeriod.TotalSeconds, expiredIds, FormatGaps(advance.ExpiredGaps), missing);
-        }
-        return (advance.Offset, pendingIds, expiredIds);
+        if (expiredIds > 0) telemetry.ExpiredGapIds.Add(expiredIds);
+        return (advance.Offset, advance.PendingGaps.Sum(g => g.Count), expiredIds);
     }
-
-    private static IEnumerable<long> LongRange(long first, long last)
-    {
-        for (var i = first; i <= last; i++) yield return i;
-    }
-
-    private static string FormatGaps(IEnumerable<TxnIdGap> gaps) =>
-        string.Join(", ", gaps.Select(g => g.FirstMissing == g.LastMissing ? g.FirstMissing.ToString(CultureInfo.InvariantCulture) : $"{g.FirstMissing}-{g.LastMissing}"));
 
     /// <summary>
     /// Publishes a chunk of days: every day's summary file (and rejects report) encoded, published in one
