@@ -135,7 +135,7 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
             if (fingerprints is null) return new TxnDelta(storedOffset, ids, customers);
             var above = Math.Max(storedOffset, fingerprints.Above);
             var upTo = ids.Count > 0 ? Math.Max(above, ids[^1]) : above;
-            var delta = upTo > above ? await BucketFingerprint.ReadAsync(connection, fingerprints.BucketSize, above, upTo, null, cancellationToken) : [];
+            var delta = upTo > above ? await ReadBucketFingerprintsAsync(connection, fingerprints.BucketSize, above, upTo, null, cancellationToken) : [];
             return new TxnDelta(storedOffset, ids, customers) { Fingerprints = delta, FingerprintUpTo = upTo };
         }
         finally
@@ -464,7 +464,31 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
     public async Task<Dictionary<int, BucketFingerprint>> BucketFingerprintsAsync(long upTo, IReadOnlyCollection<int>? buckets, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        return await BucketFingerprint.ReadAsync(connection, options.Reconcile.BucketSize, 0, upTo, buckets, cancellationToken);
+        return await ReadBucketFingerprintsAsync(connection, options.Reconcile.BucketSize, 0, upTo, buckets, cancellationToken);
+    }
+
+    /// <summary>
+    /// Per-bucket fingerprints of the rows with <paramref name="above"/> &lt; txn_id &lt;= <paramref name="upTo"/>
+    /// (of <paramref name="buckets"/> only, when given). Rows without a customer never reach a profile and are left out.
+    /// </summary>
+    public static async Task<Dictionary<int, BucketFingerprint>> ReadBucketFingerprintsAsync(MySqlConnection connection, int bucketSize, long above, long upTo,
+        IReadOnlyCollection<int>? buckets, CancellationToken cancellationToken)
+    {
+        var filter = buckets is null ? "" : $" AND customer_id DIV {bucketSize} IN ({string.Join(',', buckets.Select(b => b.ToString(CultureInfo.InvariantCulture)))})";
+        await using var command = new MySqlCommand(
+            $"SELECT customer_id DIV {bucketSize} AS bucket, COUNT(*), COALESCE(SUM(amount), 0), MAX(txn_id), COALESCE(SUM(product_id), 0), " +
+            "SUM(customer_id), COALESCE(SUM(UNIX_TIMESTAMP(txn_timestamp)), 0), BIT_XOR(txn_id) " +
+            $"FROM transactions WHERE txn_id > @above AND txn_id <= @upTo AND customer_id IS NOT NULL{filter} GROUP BY bucket", connection) { CommandTimeout = 600 };
+        command.Parameters.AddWithValue("@above", above);
+        command.Parameters.AddWithValue("@upTo", upTo);
+        var result = new Dictionary<int, BucketFingerprint>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result[Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture)] = new BucketFingerprint(
+                reader.GetInt64(1), reader.GetDecimal(2), reader.GetInt64(3), reader.GetDecimal(4), reader.GetDecimal(5), reader.GetDecimal(6), unchecked((long)reader.GetUInt64(7)));
+        }
+        return result;
     }
 
     /// <summary>The highest txn_id now (the bound of a rebuild's fingerprints, read before it aggregates).</summary>
