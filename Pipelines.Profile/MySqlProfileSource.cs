@@ -461,10 +461,24 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
         CustomerData.Pipelines.Common.SourceLock.TryAcquireAsync(dataSource, "profile", source, wait, cancellationToken);
 
     /// <summary>The reconcile pass's fingerprints over rows up to <paramref name="upTo"/> (of <paramref name="buckets"/>, or all), on a UTC connection.</summary>
+    /// <remarks>With each bucket's customers part (a checksum of its <c>customers</c> rows); a bucket with customers but no transactions is there too.</remarks>
     public async Task<Dictionary<int, BucketFingerprint>> BucketFingerprintsAsync(long upTo, IReadOnlyCollection<int>? buckets, CancellationToken cancellationToken)
     {
+        var size = options.Reconcile.BucketSize;
         await using var connection = await OpenAsync(cancellationToken);
-        return await ReadBucketFingerprintsAsync(connection, options.Reconcile.BucketSize, 0, upTo, buckets, cancellationToken);
+        var result = await ReadBucketFingerprintsAsync(connection, size, 0, upTo, buckets, cancellationToken);
+        var filter = buckets is null ? "" : $" WHERE customer_id DIV {size} IN ({string.Join(',', buckets.Select(b => b.ToString(CultureInfo.InvariantCulture)))})";
+        await using var command = new MySqlCommand(
+            $"SELECT customer_id DIV {size} AS bucket, BIT_XOR(CRC32(CONCAT_WS('|', customer_id, name, email, CAST(gender AS CHAR), CAST(signup_date AS CHAR)))) " +
+            $"FROM customers{filter} GROUP BY bucket", connection) { CommandTimeout = 600 };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var bucket = Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture);
+            var customersXor = unchecked((long)reader.GetUInt64(1));
+            result[bucket] = (result.TryGetValue(bucket, out var f) ? f : default) with { CustomersXor = customersXor };
+        }
+        return result;
     }
 
     /// <summary>

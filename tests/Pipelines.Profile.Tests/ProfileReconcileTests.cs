@@ -84,6 +84,22 @@ public sealed class ProfileReconcileTests(MariaDbFixture maria, CqlDevServerFixt
     }
 
     [Fact]
+    public async Task A_change_of_a_customer_row_alone_reaches_the_profile_through_the_reconcile_pass()
+    {
+        var (bed, runner) = await ReconciledAsync(seed: 47);
+        await using var _ = bed;
+        await bed.ExecuteAsync("UPDATE customers SET name = 'Renamed_12', email = 'renamed_12@example.com' WHERE customer_id = 12");
+        Assert.Equal(0, (await runner.RunCycleAsync(CycleMode.Incremental, Ct)).ProfilesWritten);
+        Assert.Equal("Customer_12", (await bed.ReadTableAsync())[12].Name);
+
+        var reconcile = await runner.ReconcileAsync(Ct);
+
+        Assert.Equal(1, reconcile.BucketsRepaired);
+        Assert.Equal("Renamed_12", (await bed.ReadTableAsync())[12].Name);
+        ProfileTestBed.AssertSameProfiles(await bed.ExpectedProfilesAsync(), await bed.ReadTableAsync());
+    }
+
+    [Fact]
     public async Task Deletes_are_repaired_and_a_customer_without_transactions_loses_the_profile()
     {
         var (bed, runner) = await ReconciledAsync(seed: 44);
