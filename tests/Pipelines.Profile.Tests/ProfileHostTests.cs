@@ -107,6 +107,30 @@ public sealed class ProfileHostTests(MariaDbFixture maria, CqlDevServerFixture c
         }
     }
 
+    [Fact]
+    public async Task Once_while_another_instance_holds_the_writer_lock_says_so_retries_and_exits_one()
+    {
+        await using var bed = await ProfileTestBed.CreateAsync(maria, cql);
+        await bed.SeedAsync(customers: 5, products: 3, transactions: 20, seed: 36);
+        var environment = Environment(bed, bed.Cql.ConnectionString(bed.Keyspace));
+        environment["Profile__LockTimeout"] = "00:00:00";
+        environment["Profile__RunAttempts"] = "2";
+        environment["Profile__RunRetryDelay"] = "00:00:00.100";
+
+        await using (var held = await CustomerData.Pipelines.Common.SourceLock.TryAcquireAsync(bed.DataSource, "profile", "transactions", TimeSpan.Zero, Ct))
+        {
+            Assert.NotNull(held);
+            var (exitCode, output) = await RunToExitAsync(["--once"], environment);
+
+            Assert.Equal(1, exitCode);
+            Assert.Contains("another instance holds the writer lock", output, StringComparison.Ordinal);
+            Assert.Contains("Profile run attempt 1 of 2 failed", output, StringComparison.Ordinal);
+            Assert.Equal(0, await bed.StoredOffsetAsync());
+        }
+        Assert.Equal(0, (await RunToExitAsync(["--once"], environment)).ExitCode);
+        Assert.Equal(20, await bed.StoredOffsetAsync());
+    }
+
     private static Dictionary<string, string> Environment(ProfileTestBed bed, string cassandra) => new()
     {
         ["ConnectionStrings__customerdb"] = bed.ConnectionString,
