@@ -12,6 +12,12 @@ public static class LakeLayout
     public const string SummaryPartitionKey = "date";
     public const string SummaryRejects = "txn_summary_rejects";
 
+    /// <summary>Pipeline B's reconcile state, apart from the table so no <c>*.parquet</c> glob over it sees it.</summary>
+    public const string SummaryReconcile = "txn_summary_reconcile";
+
+    /// <summary><c>txn_summary_reconcile/fingerprints.json</c>: the source fingerprint of every day as last written.</summary>
+    public const string SummaryFingerprintsFile = SummaryReconcile + "/fingerprints.json";
+
     public const string EventsTable = "events";
     public const string EventsPartitionKey = "event_date";
     public const string EventsMalformed = "events_malformed";

@@ -26,6 +26,57 @@ public sealed class CassandraProfileStore(CqlSession session, IOptions<ProfileOp
 
     private string QualifiedTable => $"{Quote(Keyspace)}.{Quote(_options.Table)}";
 
+    /// <summary>The reconcile state beside the profiles; bucket <see cref="UpToBucket"/> holds the txn_id bound.</summary>
+    private string ReconcileTable => $"{Quote(Keyspace)}.{Quote(_options.Table + "_reconcile")}";
+
+    private const int UpToBucket = -1;
+
+    public async Task DeleteAsync(IReadOnlyList<int> customerIds, CancellationToken cancellationToken)
+    {
+        if (customerIds.Count == 0) return;
+        var delete = await session.PrepareAsync($"DELETE FROM {QualifiedTable} WHERE customer_id = ?", cancellationToken);
+        var queryOptions = new CqlQueryOptions { Consistency = _consistency, IsIdempotent = true };
+        await Parallel.ForEachAsync(customerIds,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxInFlight, CancellationToken = cancellationToken },
+            async (id, ct) => await WithRetriesAsync("delete", id, () => session.ExecuteAsync(delete, [id], queryOptions, ct), ct));
+    }
+
+    public async Task<ProfileFingerprintState?> ReadFingerprintsAsync(CancellationToken cancellationToken)
+    {
+        var buckets = new Dictionary<int, BucketFingerprint>();
+        long? upTo = null;
+        byte[]? paging = null;
+        do
+        {
+            var page = await WithRetriesAsync("read fingerprints", null, () => session.ExecuteAsync(
+                $"SELECT bucket, fingerprint FROM {ReconcileTable}", options: new CqlQueryOptions { Consistency = _consistency, IsIdempotent = true, PagingState = paging },
+                cancellationToken: cancellationToken), cancellationToken);
+            foreach (var row in page.Rows)
+            {
+                var bucket = row.GetInt32("bucket");
+                var text = row.IsNull("fingerprint") ? null : row.GetString("fingerprint");
+                if (bucket == UpToBucket) upTo = long.Parse(text ?? "0", CultureInfo.InvariantCulture);
+                else if (BucketFingerprint.Parse(text) is { } fingerprint) buckets[bucket] = fingerprint;
+            }
+            paging = page.PagingState;
+        } while (paging is not null);
+        return upTo is null ? null : new ProfileFingerprintState(upTo.Value, buckets);
+    }
+
+    public async Task WriteFingerprintsAsync(IReadOnlyDictionary<int, BucketFingerprint?> buckets, long upTo, CancellationToken cancellationToken)
+    {
+        var upsert = await session.PrepareAsync($"INSERT INTO {ReconcileTable} (bucket, fingerprint) VALUES (?, ?)", cancellationToken);
+        var delete = await session.PrepareAsync($"DELETE FROM {ReconcileTable} WHERE bucket = ?", cancellationToken);
+        var queryOptions = new CqlQueryOptions { Consistency = _consistency, IsIdempotent = true };
+        await Parallel.ForEachAsync(buckets,
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxInFlight, CancellationToken = cancellationToken },
+            async (kv, ct) => await WithRetriesAsync("write fingerprint", null, () => kv.Value is { } f
+                ? session.ExecuteAsync(upsert, [kv.Key, f.ToString()], queryOptions, ct)
+                : session.ExecuteAsync(delete, [kv.Key], queryOptions, ct), ct));
+        // The bound last: a crash before it leaves buckets that disagree with the source, which reconcile recomputes.
+        await WithRetriesAsync("write fingerprint bound", null, () => session.ExecuteAsync(upsert, [UpToBucket, upTo.ToString(CultureInfo.InvariantCulture)], queryOptions, cancellationToken), cancellationToken);
+    }
+
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
         var schemaOptions = new CqlQueryOptions { IsIdempotent = true, Consistency = _consistency };
@@ -37,6 +88,9 @@ public sealed class CassandraProfileStore(CqlSession session, IOptions<ProfileOp
             "customer_id int PRIMARY KEY, name text, email text, gender text, total_spend decimal, " +
             "total_transactions int, avg_order_value decimal, first_purchase timestamp, last_purchase timestamp, " +
             "favorite_category text)",
+            options: schemaOptions, cancellationToken: cancellationToken), cancellationToken);
+        await WithRetriesAsync("create reconcile table", null, () => session.ExecuteAsync(
+            $"CREATE TABLE IF NOT EXISTS {ReconcileTable} (bucket int PRIMARY KEY, fingerprint text)",
             options: schemaOptions, cancellationToken: cancellationToken), cancellationToken);
         logger.LogInformation("Cassandra table {Table} ready (replication {Replication}, writes at {Consistency})",
             QualifiedTable, ReplicationMap(), _consistency);

@@ -24,7 +24,7 @@ public sealed record CustomerRecord(int? CustomerId, string? Name, string? Email
 public sealed class ProfileAggregate
 {
     /// <summary>Category of a transaction whose product is missing or has no category (SPEC section 9).</summary>
-    public const string UnknownCategory = "Unknown";
+    public const string UnknownCategory = TopCategory.Unknown;
 
     private readonly Dictionary<string, long> _transactionsByCategory = new(StringComparer.Ordinal);
 
@@ -79,7 +79,7 @@ public sealed class ProfileAggregate
         long bestCount = -1;
         foreach (var (category, count) in _transactionsByCategory)
         {
-            if (count > bestCount || (count == bestCount && string.CompareOrdinal(category, best) < 0))
+            if (TopCategory.Beats(category, count, best, bestCount))
             {
                 best = category;
                 bestCount = count;

@@ -14,6 +14,8 @@ public static class QualityReasons
     public const string SignupDateInvalid = "signup_date_invalid";
     public const string CustomerMissing = "customer_missing";
     public const string TransactionCustomerIdNull = "txn_customer_id_null";
+    /// <summary>More transactions than the profile's <c>total_transactions int</c> holds (a poison row, not an exception that fails every cycle).</summary>
+    public const string TotalOverflow = "total_transactions_overflow";
 
     // Defaulted: kept, with the documented default and a warning.
     public const string NameNull = "name_null";

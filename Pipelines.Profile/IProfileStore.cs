@@ -12,6 +12,15 @@ public interface IProfileStore
     /// advance its offset. <paramref name="onProgress"/> receives the number written so far.
     /// </summary>
     Task WriteAsync(IReadOnlyList<CustomerProfile> profiles, Action<int>? onProgress, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the profiles of customers that no longer have any (valid) transactions.</summary>
+    Task DeleteAsync(IReadOnlyList<int> customerIds, CancellationToken cancellationToken);
+
+    /// <summary>The reconcile state, or null when none was stored yet.</summary>
+    Task<ProfileFingerprintState?> ReadFingerprintsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores <paramref name="buckets"/> (null: the bucket has no rows) and then the state's txn_id bound.</summary>
+    Task WriteFingerprintsAsync(IReadOnlyDictionary<int, BucketFingerprint?> buckets, long upTo, CancellationToken cancellationToken);
 }
 
 /// <summary>A profile read back from the store differs from the one written.</summary>

@@ -7,7 +7,17 @@ using MySqlConnector;
 namespace CustomerData.Pipelines.Profile;
 
 /// <summary>The txn_ids above the stored offset and the customers they touch.</summary>
-public sealed record TxnDelta(long StoredOffset, IReadOnlyList<long> TxnIds, IReadOnlySet<int> Customers);
+public sealed record TxnDelta(long StoredOffset, IReadOnlyList<long> TxnIds, IReadOnlySet<int> Customers)
+{
+    /// <summary>Per-bucket fingerprints of the delta rows above the requested bound, read in the delta's snapshot (null when not asked).</summary>
+    public Dictionary<int, BucketFingerprint>? Fingerprints { get; init; }
+
+    /// <summary>The highest txn_id the <see cref="Fingerprints"/> cover.</summary>
+    public long FingerprintUpTo { get; init; }
+}
+
+/// <summary>Asks <see cref="MySqlProfileSource.ReadDeltaAsync"/> for the delta's fingerprints of rows above <paramref name="Above"/>.</summary>
+public sealed record FingerprintRequest(int BucketSize, long Above);
 
 /// <summary>The source tables do not have the columns (or column types) Pipeline A needs.</summary>
 public sealed class SourceSchemaException(string message) : Exception(message);
@@ -41,21 +51,8 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
         SourceSchema.ApplyAsync(dataSource.ConnectionString, cancellationToken);
 
     /// <summary>A connection whose session reads TIMESTAMP columns in UTC, whatever the server's zone.</summary>
-    public async Task<MySqlConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            await using var command = new MySqlCommand("SET time_zone = '+00:00'", connection);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+    public Task<MySqlConnection> OpenAsync(CancellationToken cancellationToken) =>
+        CustomerData.Pipelines.Common.SourceConnection.OpenUtcAsync(dataSource, cancellationToken);
 
     /// <summary>Throws <see cref="SourceSchemaException"/> naming every required column that is missing or of a type that does not map.</summary>
     public static async Task VerifySchemaAsync(MySqlConnection connection, CancellationToken cancellationToken)
@@ -97,6 +94,11 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
     /// the customers of those rows, read in one consistent snapshot.
     /// </summary>
     public static async Task<TxnDelta> ReadDeltaAsync(MySqlConnection connection, long storedOffset, bool withCustomers, DataQualityReport report, CancellationToken cancellationToken)
+        => await ReadDeltaAsync(connection, storedOffset, withCustomers, report, null, cancellationToken);
+
+    /// <param name="fingerprints">Also read the delta's bucket fingerprints, in the same snapshot as its ids and customers (so every row they cover belongs to a customer the cycle recomputes).</param>
+    public static async Task<TxnDelta> ReadDeltaAsync(MySqlConnection connection, long storedOffset, bool withCustomers, DataQualityReport report,
+        FingerprintRequest? fingerprints, CancellationToken cancellationToken)
     {
         await ExecuteAsync(connection, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY", cancellationToken);
         try
@@ -130,7 +132,11 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
                     while (await reader.ReadAsync(cancellationToken)) customers.Add(reader.GetInt32(0));
                 }
             }
-            return new TxnDelta(storedOffset, ids, customers);
+            if (fingerprints is null) return new TxnDelta(storedOffset, ids, customers);
+            var above = Math.Max(storedOffset, fingerprints.Above);
+            var upTo = ids.Count > 0 ? Math.Max(above, ids[^1]) : above;
+            var delta = upTo > above ? await ReadBucketFingerprintsAsync(connection, fingerprints.BucketSize, above, upTo, null, cancellationToken) : [];
+            return new TxnDelta(storedOffset, ids, customers) { Fingerprints = delta, FingerprintUpTo = upTo };
         }
         finally
         {
@@ -448,6 +454,63 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
             if (into.TryGetValue(customerId, out var existing)) existing.Merge(aggregate);
             else into[customerId] = aggregate;
         }
+    }
+
+    /// <summary>The cross-process writer lock of Pipeline A for <paramref name="source"/>, or null when another instance kept it past <paramref name="wait"/>.</summary>
+    public Task<CustomerData.Pipelines.Common.SourceLock?> TryLockAsync(string source, TimeSpan wait, CancellationToken cancellationToken) =>
+        CustomerData.Pipelines.Common.SourceLock.TryAcquireAsync(dataSource, "profile", source, wait, cancellationToken);
+
+    /// <summary>The reconcile pass's fingerprints over rows up to <paramref name="upTo"/> (of <paramref name="buckets"/>, or all), on a UTC connection.</summary>
+    /// <remarks>With each bucket's customers part (a checksum of its <c>customers</c> rows); a bucket with customers but no transactions is there too.</remarks>
+    public async Task<Dictionary<int, BucketFingerprint>> BucketFingerprintsAsync(long upTo, IReadOnlyCollection<int>? buckets, CancellationToken cancellationToken)
+    {
+        var size = options.Reconcile.BucketSize;
+        await using var connection = await OpenAsync(cancellationToken);
+        var result = await ReadBucketFingerprintsAsync(connection, size, 0, upTo, buckets, cancellationToken);
+        var filter = buckets is null ? "" : $" WHERE customer_id DIV {size} IN ({string.Join(',', buckets.Select(b => b.ToString(CultureInfo.InvariantCulture)))})";
+        await using var command = new MySqlCommand(
+            $"SELECT customer_id DIV {size} AS bucket, BIT_XOR(CRC32(CONCAT_WS('|', customer_id, name, email, CAST(gender AS CHAR), CAST(signup_date AS CHAR)))) " +
+            $"FROM customers{filter} GROUP BY bucket", connection) { CommandTimeout = 600 };
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var bucket = Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture);
+            var customersXor = unchecked((long)reader.GetUInt64(1));
+            result[bucket] = (result.TryGetValue(bucket, out var f) ? f : default) with { CustomersXor = customersXor };
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Per-bucket fingerprints of the rows with <paramref name="above"/> &lt; txn_id &lt;= <paramref name="upTo"/>
+    /// (of <paramref name="buckets"/> only, when given). Rows without a customer never reach a profile and are left out.
+    /// </summary>
+    public static async Task<Dictionary<int, BucketFingerprint>> ReadBucketFingerprintsAsync(MySqlConnection connection, int bucketSize, long above, long upTo,
+        IReadOnlyCollection<int>? buckets, CancellationToken cancellationToken)
+    {
+        var filter = buckets is null ? "" : $" AND customer_id DIV {bucketSize} IN ({string.Join(',', buckets.Select(b => b.ToString(CultureInfo.InvariantCulture)))})";
+        await using var command = new MySqlCommand(
+            $"SELECT customer_id DIV {bucketSize} AS bucket, COUNT(*), COALESCE(SUM(amount), 0), MAX(txn_id), COALESCE(SUM(product_id), 0), " +
+            "SUM(customer_id), COALESCE(SUM(UNIX_TIMESTAMP(txn_timestamp)), 0), BIT_XOR(txn_id) " +
+            $"FROM transactions WHERE txn_id > @above AND txn_id <= @upTo AND customer_id IS NOT NULL{filter} GROUP BY bucket", connection) { CommandTimeout = 600 };
+        command.Parameters.AddWithValue("@above", above);
+        command.Parameters.AddWithValue("@upTo", upTo);
+        var result = new Dictionary<int, BucketFingerprint>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result[Convert.ToInt32(reader.GetValue(0), CultureInfo.InvariantCulture)] = new BucketFingerprint(
+                reader.GetInt64(1), reader.GetDecimal(2), reader.GetInt64(3), reader.GetDecimal(4), reader.GetDecimal(5), reader.GetDecimal(6), unchecked((long)reader.GetUInt64(7)));
+        }
+        return result;
+    }
+
+    /// <summary>The highest txn_id now (the bound of a rebuild's fingerprints, read before it aggregates).</summary>
+    public async Task<long> MaxTxnIdAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = new MySqlCommand("SELECT COALESCE(MAX(txn_id), 0) FROM transactions", connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
     /// <summary>Rows of <c>customers</c>: those of <paramref name="customerIds"/>, or every row when null.</summary>

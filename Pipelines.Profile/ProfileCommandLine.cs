@@ -1,13 +1,4 @@
-using System.Globalization;
-
 namespace CustomerData.Pipelines.Profile;
-
-public enum RunMode
-{
-    Continuous,
-    Once,
-    Rebuild,
-}
 
 /// <summary>
 /// The pipeline's own switches: <c>--once</c>, <c>--rebuild</c>, <c>--interval &lt;seconds|hh:mm:ss&gt;</c>.
@@ -24,45 +15,17 @@ public sealed record ProfileCommandLine(RunMode Mode, TimeSpan? Interval, string
 
     public static ProfileCommandLine Parse(string[] args)
     {
-        var mode = RunMode.Continuous;
-        TimeSpan? interval = null;
-        var hostArgs = new List<string>();
-        for (var i = 0; i < args.Length; i++)
+        try
         {
-            switch (args[i])
-            {
-                case "--once":
-                    if (mode == RunMode.Rebuild) return Fail("--once and --rebuild cannot be combined.");
-                    mode = RunMode.Once;
-                    break;
-                case "--rebuild":
-                    if (mode == RunMode.Once) return Fail("--once and --rebuild cannot be combined.");
-                    mode = RunMode.Rebuild;
-                    break;
-                case "--interval":
-                    if (i + 1 >= args.Length) return Fail("--interval needs a value (seconds or hh:mm:ss).");
-                    if (ParseInterval(args[++i]) is not { } parsed) return Fail($"--interval value '{args[i]}' is not a positive number of seconds or hh:mm:ss.");
-                    interval = parsed;
-                    break;
-                case "--help" or "-h":
-                    return Fail("");
-                default:
-                    hostArgs.Add(args[i]);
-                    break;
-            }
+            var parsed = PipelineCommandLine.Parse(args, allowFrom: false, intervalContinuousOnly: true);
+            // --help: no error text, the usage and exit code 0.
+            return parsed.HelpAsked ? Fail("") : new ProfileCommandLine(parsed.Mode, parsed.Interval, parsed.HostArgs, null);
         }
-        if (interval is not null && mode != RunMode.Continuous) return Fail("--interval applies to continuous mode only.");
-        return new ProfileCommandLine(mode, interval, hostArgs.ToArray(), null);
+        catch (ArgumentException ex)
+        {
+            return Fail(ex.Message);
+        }
 
         static ProfileCommandLine Fail(string message) => new(RunMode.Continuous, null, [], message);
-    }
-
-    private static TimeSpan? ParseInterval(string text)
-    {
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
-        {
-            return seconds > 0 && seconds < TimeSpan.MaxValue.TotalSeconds ? TimeSpan.FromSeconds(seconds) : null;
-        }
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero ? span : null;
     }
 }

@@ -25,7 +25,11 @@ public sealed record CycleResult(
     IReadOnlyList<TxnIdGap> PendingGaps,
     IReadOnlyList<TxnIdGap> ExpiredGaps,
     TimeSpan Duration,
-    Exception? Error);
+    Exception? Error,
+    bool Skipped = false);
+
+/// <summary>What a reconcile pass did: buckets compared, buckets that differed, customers recomputed, the source query's time.</summary>
+public sealed record ReconcileResult(int BucketsChecked, int BucketsRepaired, int CustomersRepaired, TimeSpan SourceTime, bool Skipped);
 
 /// <summary>
 /// One cycle of Pipeline A: offset → delta → aggregation in MySQL → checks → upserts → offset.
@@ -57,11 +61,122 @@ public sealed class ProfileCycleRunner(
         await _oneAtATime.WaitAsync(cancellationToken);
         try
         {
+            await using var held = await LockAsync(mode == CycleMode.Rebuild ? "rebuild" : "cycle", cancellationToken);
+            if (held is null) return new CycleResult(mode, false, -1, -1, 0, new DataQualityReport(_options.SamplesPerReason), [], [], TimeSpan.Zero, null, Skipped: true);
             return await RunExclusiveAsync(mode, cancellationToken);
         }
         finally
         {
             _oneAtATime.Release();
+        }
+    }
+
+    private async Task<CustomerData.Pipelines.Common.SourceLock?> LockAsync(string work, CancellationToken cancellationToken)
+    {
+        var held = await source.TryLockAsync(_options.OffsetSource, _options.LockTimeout, cancellationToken);
+        if (held is null)
+        {
+            ProfileTelemetry.LockSkips.Add(1);
+            logger.LogWarning("Profile {Work} skipped: another instance holds the writer lock of source {Source} (waited {WaitSeconds} s)",
+                work, _options.OffsetSource, _options.LockTimeout.TotalSeconds);
+        }
+        return held;
+    }
+
+    /// <summary>
+    /// The reconcile pass: one grouped scan gives each customer bucket's fingerprint over the rows up to the stored
+    /// bound; buckets that differ from the stored fingerprints (late commits below the offset, UPDATEs, DELETEs) are
+    /// recomputed whole, profiles of customers left without transactions deleted. The offset does not move.
+    /// </summary>
+    public async Task<ReconcileResult> ReconcileAsync(CancellationToken cancellationToken)
+    {
+        await _oneAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            await using var held = await LockAsync("reconcile", cancellationToken);
+            if (held is null) return new ReconcileResult(0, 0, 0, TimeSpan.Zero, Skipped: true);
+            return await ReconcileExclusiveAsync(cancellationToken);
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    private async Task<ReconcileResult> ReconcileExclusiveAsync(CancellationToken cancellationToken)
+    {
+        using var activity = ProfileTelemetry.Source.StartActivity("profile.reconcile");
+        var stopwatch = Stopwatch.StartNew();
+        await EnsureReadyAsync(cancellationToken);
+        var size = _options.Reconcile.BucketSize;
+        var state = await store.ReadFingerprintsAsync(cancellationToken);
+        // No state yet: everything up to now is checked (and recomputed once).
+        var upTo = state?.UpTo ?? await source.MaxTxnIdAsync(cancellationToken);
+        var stored = state?.Buckets ?? [];
+        var sourceClock = Stopwatch.StartNew();
+        var current = await source.BucketFingerprintsAsync(upTo, null, cancellationToken);
+        var sourceTime = sourceClock.Elapsed;
+        var differ = current.Where(kv => !stored.TryGetValue(kv.Key, out var s) || s != kv.Value).Select(kv => kv.Key)
+            .Concat(stored.Keys.Where(b => !current.ContainsKey(b))).Distinct().Order().ToList();
+
+        var customers = 0;
+        if (differ.Count > 0)
+        {
+            logger.LogInformation("Profile reconcile: {Buckets} of {AllBuckets} customer buckets differ from the source; recomputing them", differ.Count, current.Count);
+            // Taken before the aggregation: a change after it makes the bucket differ again, so it is never lost.
+            var fresh = await source.BucketFingerprintsAsync(upTo, differ, cancellationToken);
+            var ids = differ.SelectMany(b => Enumerable.Range(0, size).Select(i => (long)b * size + i)).Where(id => id is > 0 and <= int.MaxValue).Select(id => (int)id).ToList();
+            var report = new DataQualityReport(_options.SamplesPerReason);
+            var aggregates = await source.AggregateCustomersAsync(ids, cancellationToken);
+            var rows = await source.ReadCustomersAsync(aggregates.Keys.ToList(), cancellationToken);
+            var profiles = BuildProfiles(aggregates, rows, report);
+            if (profiles.Count > 0) await store.WriteAsync(profiles, null, cancellationToken);
+            var kept = profiles.Select(p => p.CustomerId).ToHashSet();
+            await store.DeleteAsync(ids.Where(id => !kept.Contains(id)).ToList(), cancellationToken);
+            await store.WriteFingerprintsAsync(differ.ToDictionary(b => b, b => fresh.TryGetValue(b, out var f) ? f : (BucketFingerprint?)null), upTo, cancellationToken);
+            report.Log(logger);
+            customers = aggregates.Count;
+            ProfileTelemetry.CustomersRepaired.Add(customers);
+        }
+        else if (state is null)
+        {
+            await store.WriteFingerprintsAsync(new Dictionary<int, BucketFingerprint?>(), upTo, cancellationToken);
+        }
+        ProfileTelemetry.MarkReconciled(time.GetUtcNow());
+        activity?.SetTag("profile.reconcile.buckets_repaired", differ.Count);
+        logger.LogInformation("Profile reconcile done in {ElapsedMs} ms ({SourceMs} ms source fingerprints): {Buckets} buckets checked, {Repaired} repaired, {Customers} customers recomputed",
+            stopwatch.ElapsedMilliseconds, (long)sourceTime.TotalMilliseconds, current.Count, differ.Count, customers);
+        return new ReconcileResult(current.Count, differ.Count, customers, sourceTime, Skipped: false);
+    }
+
+    /// <summary>
+    /// The cycle's fingerprint bookkeeping, never fatal to it: any failure leaves stored fingerprints that disagree with
+    /// the source (missing rows, double-counted rows or none at all), so the reconcile pass recomputes those buckets.
+    /// </summary>
+    private async Task<T?> TryFingerprintsAsync<T>(Func<Task<T>> work) where T : class?
+    {
+        try
+        {
+            return await work();
+        }
+        catch (Exception ex) when (CassandraProfileStore.IsTransient(ex))
+        {
+            logger.LogWarning("Reconcile fingerprints not updated ({ErrorType}); the next reconcile pass recomputes the buckets concerned", ex.GetType().Name);
+            return null;
+        }
+    }
+
+    private async Task EnsureReadyAsync(CancellationToken cancellationToken)
+    {
+        if (!_sourceReady)
+        {
+            await source.ApplySourceSchemaAsync(cancellationToken);
+            _sourceReady = true;
+        }
+        if (!_storeReady)
+        {
+            await store.EnsureSchemaAsync(cancellationToken);
+            _storeReady = true;
         }
     }
 
@@ -75,17 +190,8 @@ public sealed class ProfileCycleRunner(
         long offsetBefore = -1;
         try
         {
-            if (!_sourceReady)
-            {
-                // Idempotent DDL of SPEC section 2, so the services can start in any order.
-                await source.ApplySourceSchemaAsync(cancellationToken);
-                _sourceReady = true;
-            }
-            if (!_storeReady)
-            {
-                await store.EnsureSchemaAsync(cancellationToken);
-                _storeReady = true;
-            }
+            // Idempotent DDL of SPEC section 2 and the store's, so the services can start in any order.
+            await EnsureReadyAsync(cancellationToken);
 
             await using var connection = await source.OpenAsync(cancellationToken);
             await MySqlProfileSource.VerifySchemaAsync(connection, cancellationToken);
@@ -95,7 +201,18 @@ public sealed class ProfileCycleRunner(
                 _indexReady = true;
             }
             offsetBefore = await _offsets.ReadAsync(connection, cancellationToken: cancellationToken);
-            var delta = await MySqlProfileSource.ReadDeltaAsync(connection, offsetBefore, withCustomers: mode == CycleMode.Incremental, report, cancellationToken);
+            // The fingerprints the profiles were computed from: an incremental cycle adds its rows' to them (read in the
+            // delta's snapshot); a rebuild replaces them all, taken before it aggregates.
+            var fingerprints = await TryFingerprintsAsync(() => store.ReadFingerprintsAsync(cancellationToken));
+            var delta = await MySqlProfileSource.ReadDeltaAsync(connection, offsetBefore, withCustomers: mode == CycleMode.Incremental, report,
+                mode == CycleMode.Incremental && fingerprints is not null ? new FingerprintRequest(_options.Reconcile.BucketSize, fingerprints.UpTo) : null, cancellationToken);
+            Dictionary<int, BucketFingerprint>? rebuildFingerprints = null;
+            var rebuildUpTo = 0L;
+            if (mode == CycleMode.Rebuild)
+            {
+                rebuildUpTo = delta.TxnIds.Count > 0 ? Math.Max(offsetBefore, delta.TxnIds[^1]) : offsetBefore;
+                rebuildFingerprints = await source.BucketFingerprintsAsync(rebuildUpTo, null, cancellationToken);
+            }
             state.RecordBacklog(delta.TxnIds.Count);
             activity?.SetTag("profile.offset.before", offsetBefore);
             activity?.SetTag("profile.delta.transactions", delta.TxnIds.Count);
@@ -128,24 +245,30 @@ public sealed class ProfileCycleRunner(
             }
             ProfileTelemetry.CustomersUpdated.Add(profiles.Count);
 
+            if (rebuildFingerprints is not null)
+            {
+                var all = rebuildFingerprints.ToDictionary(kv => kv.Key, kv => (BucketFingerprint?)kv.Value);
+                foreach (var gone in fingerprints?.Buckets.Keys ?? Enumerable.Empty<int>()) all.TryAdd(gone, null);
+                await TryFingerprintsAsync(async () => { await store.WriteFingerprintsAsync(all, rebuildUpTo, cancellationToken); return ""; });
+            }
+            else if (fingerprints is not null && delta.Fingerprints is { Count: > 0 } added)
+            {
+                var changed = added.ToDictionary(kv => kv.Key,
+                    kv => (BucketFingerprint?)(fingerprints.Buckets.TryGetValue(kv.Key, out var before) ? before.Add(kv.Value) : kv.Value));
+                await TryFingerprintsAsync(async () => { await store.WriteFingerprintsAsync(changed, delta.FingerprintUpTo, cancellationToken); return ""; });
+            }
+
             if (BeforeOffsetAdvance is { } hook) await hook(cancellationToken);
 
-            var advance = _watermark.Advance(offsetBefore, delta.TxnIds);
+            var advance = OffsetAdvance.Advance(_watermark, offsetBefore, delta.TxnIds, "Profile", logger);
             foreach (var gap in advance.ExpiredGaps)
             {
                 report.Warn(QualityReasons.TxnIdGapExpired, $"txn_id {gap.FirstMissing}..{gap.LastMissing}", gap.Count);
-                logger.LogWarning("Data quality: txn_ids {FirstMissing}..{LastMissing} ({Count} id(s)) were still missing after the {GracePeriod} grace period and are passed over",
-                    gap.FirstMissing, gap.LastMissing, gap.Count, _watermark.GracePeriod);
-            }
-            foreach (var gap in advance.PendingGaps)
-            {
-                logger.LogInformation("Offset held below missing txn_ids {FirstMissing}..{LastMissing} (seen since {FirstSeen}) until they commit or the grace period ends",
-                    gap.FirstMissing, gap.LastMissing, gap.FirstSeen);
             }
             var offsetAfter = await _offsets.AdvanceAsync(connection, advance.Offset, cancellationToken: cancellationToken);
 
             Finish(report, activity, modeName, "success", stopwatch);
-            state.RecordSuccess();
+            state.MarkGood();
             activity?.SetTag("profile.offset.after", offsetAfter);
             activity?.SetTag("profile.profiles.written", profiles.Count);
             logger.LogInformation("Profile {Mode} cycle done: {Profiles} profile(s) written, {Rejects} row(s) rejected, offset {OffsetBefore} -> {OffsetAfter} in {ElapsedMs} ms",
@@ -211,6 +334,11 @@ public sealed class ProfileCycleRunner(
                 {
                     report.Reject(QualityReasons.CustomerMissing, $"customer_id={customerId} transactions={aggregate.Transactions}");
                 }
+                continue;
+            }
+            if (aggregate.Transactions > int.MaxValue)
+            {
+                report.Reject(QualityReasons.TotalOverflow, $"customer_id={customerId} transactions={aggregate.Transactions}");
                 continue;
             }
             report.Warn(QualityReasons.AmountNull, $"customer_id={customerId}", aggregate.NullAmounts);

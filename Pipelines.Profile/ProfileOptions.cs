@@ -78,9 +78,20 @@ public sealed partial class ProfileOptions : IValidatableObject
     /// <summary>The health check turns unhealthy when the last good cycle is older than this.</summary>
     public TimeSpan MaxCycleAge { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Attempts of a <c>--once</c> or <c>--rebuild</c> run before exit code 1 (the delay doubles from <see cref="RunRetryDelay"/>).</summary>
+    public int RunAttempts { get; set; } = 3;
+
+    public TimeSpan RunRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Name of this source in <c>profile_offsets.source</c>.</summary>
     [Required]
     public string OffsetSource { get; set; } = "transactions";
+
+    /// <summary>How long a cycle waits for the cross-process writer lock before it is skipped (and logged).</summary>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The reconcile pass (<c>Profile:Reconcile</c>).</summary>
+    public ProfileReconcileOptions Reconcile { get; set; } = new();
 
     /// <summary>A CQL consistency level name (LOCAL_QUORUM, ONE, QUORUM, ...) as the client's enum.</summary>
     public static CqlConsistency ParseConsistency(string name) =>
@@ -113,5 +124,19 @@ public sealed partial class ProfileOptions : IValidatableObject
         if (GapGracePeriod < TimeSpan.Zero) yield return new ValidationResult("Profile:GapGracePeriod must not be negative.", [nameof(GapGracePeriod)]);
         if (Interval <= TimeSpan.Zero) yield return new ValidationResult("Profile:Interval must be positive.", [nameof(Interval)]);
         if (RetryBaseDelay < TimeSpan.Zero) yield return new ValidationResult("Profile:RetryBaseDelay must not be negative.", [nameof(RetryBaseDelay)]);
+        if (RunAttempts < 1) yield return new ValidationResult("Profile:RunAttempts must be at least 1.", [nameof(RunAttempts)]);
+        if (RunRetryDelay < TimeSpan.Zero) yield return new ValidationResult("Profile:RunRetryDelay must not be negative.", [nameof(RunRetryDelay)]);
+        if (LockTimeout < TimeSpan.Zero) yield return new ValidationResult("Profile:LockTimeout must not be negative.", [nameof(LockTimeout)]);
+        if (Reconcile.Interval <= TimeSpan.Zero) yield return new ValidationResult("Profile:Reconcile:Interval must be positive.", [nameof(Reconcile)]);
+        if (Reconcile.BucketSize is < 1 or > 1_000_000) yield return new ValidationResult("Profile:Reconcile:BucketSize must be 1..1000000.", [nameof(Reconcile)]);
     }
+}
+
+/// <summary>Pipeline A's reconcile pass (<c>Profile:Reconcile:Interval</c>, <c>Profile:Reconcile:BucketSize</c>).</summary>
+public sealed class ProfileReconcileOptions
+{
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Customers per fingerprint (customer_id DIV this): a differing bucket recomputes this many customers at most.</summary>
+    public int BucketSize { get; set; } = 64;
 }

@@ -32,47 +32,38 @@ public static class ProfileTelemetry
     public static readonly Counter<long> Cycles = Meter.CreateCounter<long>(
         "profile.cycles", "{cycle}", "Cycles run, by mode and outcome.");
 
+    public static readonly Counter<long> CustomersRepaired = Meter.CreateCounter<long>(
+        "profile.reconcile.customers_repaired", "{customer}", "Customers the reconcile pass recomputed because their bucket differed from the source.");
+
+    public static readonly Counter<long> LockSkips = Meter.CreateCounter<long>(
+        "profile.lock.skips", "{cycle}", "Cycles skipped because another instance held the writer lock.");
+
+    private static long s_lastReconcileUnixSeconds;
+
+    /// <summary>Unix time of the last finished reconcile pass (0: none yet).</summary>
+    public static readonly ObservableGauge<long> LastReconcile = Meter.CreateObservableGauge(
+        "profile.reconcile.last_time", () => Volatile.Read(ref s_lastReconcileUnixSeconds), "s", "Unix time of the last finished reconcile pass (0: none yet).");
+
+    internal static void MarkReconciled(DateTimeOffset at) => Volatile.Write(ref s_lastReconcileUnixSeconds, at.ToUnixTimeSeconds());
+
     /// <summary>Registers the gauges that read the pipeline's state (called once per state instance).</summary>
     internal static void ObserveState(ProfileCycleState state)
     {
         Meter.CreateObservableGauge("profile.lag.transactions", () => state.LastBacklog, "{transaction}",
             "Transactions above the stored offset when the last cycle started.");
-        Meter.CreateObservableGauge("profile.lag.seconds", () => state.SecondsSinceLastSuccess(), "s",
+        Meter.CreateObservableGauge("profile.lag.seconds", () => state.SinceLastGood().TotalSeconds, "s",
             "Time since the last cycle that finished.");
     }
 }
 
-/// <summary>What the health check and the gauges know about the cycles.</summary>
-public sealed class ProfileCycleState
+/// <summary>What the health check and the gauges know about the cycles: the shared <see cref="PipelineHealthState"/> and the backlog.</summary>
+public sealed class ProfileCycleState : PipelineHealthState
 {
-    private readonly TimeProvider _time;
-    private long _lastSuccessTicks;
     private long _lastBacklog;
 
-    public ProfileCycleState(TimeProvider time)
-    {
-        _time = time;
-        Started = time.GetUtcNow();
-        ProfileTelemetry.ObserveState(this);
-    }
-
-    public DateTimeOffset Started { get; }
-
-    public DateTimeOffset? LastSuccess
-    {
-        get
-        {
-            var ticks = Interlocked.Read(ref _lastSuccessTicks);
-            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
-        }
-    }
+    public ProfileCycleState(TimeProvider time) : base(time) => ProfileTelemetry.ObserveState(this);
 
     public long LastBacklog => Interlocked.Read(ref _lastBacklog);
 
     internal void RecordBacklog(long transactions) => Interlocked.Exchange(ref _lastBacklog, transactions);
-
-    internal void RecordSuccess() => Interlocked.Exchange(ref _lastSuccessTicks, _time.GetUtcNow().UtcTicks);
-
-    /// <summary>Seconds since the last good cycle, or since start when none finished yet.</summary>
-    public double SecondsSinceLastSuccess() => (_time.GetUtcNow() - (LastSuccess ?? Started)).TotalSeconds;
 }

@@ -1,3 +1,4 @@
+using CustomerData.Pipelines;
 using CustomerData.Pipelines.Profile;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -33,5 +34,18 @@ _ = app.Services.GetService<MeterProvider>();
 using var cancellation = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancellation.Cancel(); };
 var runner = app.Services.GetRequiredService<ProfileCycleRunner>();
-var result = await runner.RunCycleAsync(command.Mode == RunMode.Rebuild ? CycleMode.Rebuild : CycleMode.Incremental, cancellation.Token);
-return result.Succeeded ? 0 : 1;
+var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProfileOptions>>().Value;
+var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CustomerData.Pipelines.Profile");
+// The shared one-shot retry (as Pipeline B's): a failed or skipped cycle is tried again with backoff before exit code 1.
+var ok = await CustomerData.Pipelines.Common.OneShotRetry.RunAsync(async ct =>
+    {
+        var result = await runner.RunCycleAsync(command.Mode == RunMode.Rebuild ? CycleMode.Rebuild : CycleMode.Incremental, ct);
+        if (result.Skipped) throw new TimeoutException("The profile writer lock stayed held by another instance.");
+        if (!result.Succeeded) throw result.Error ?? new InvalidOperationException("The profile cycle failed.");
+    },
+    new CustomerData.Pipelines.Common.RetrySettings(options.RunAttempts, options.RunRetryDelay, options.RunRetryDelay * 8),
+    onRetry: (ex, attempt, delay) => logger.LogWarning("Profile run attempt {Attempt} of {MaxAttempts} failed ({ErrorType}); retrying in {DelaySeconds} s",
+        attempt, options.RunAttempts, ex.GetType().Name, delay.TotalSeconds),
+    onGaveUp: (ex, attempts) => logger.LogError("Profile run failed after {Attempts} attempts ({ErrorType}); offset not advanced", attempts, ex.GetType().Name),
+    cancellation.Token);
+return ok ? 0 : 1;

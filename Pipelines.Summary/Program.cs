@@ -1,4 +1,5 @@
 using CustomerData.Lake;
+using CustomerData.Pipelines;
 using CustomerData.Pipelines.Summary;
 using Microsoft.Extensions.Options;
 
@@ -9,6 +10,11 @@ try
 }
 catch (ArgumentException ex)
 {
+    if (ex.Message.Length == 0)
+    {
+        Console.WriteLine(SummaryCommandLine.Usage); // --help
+        return 0;
+    }
     Console.Error.WriteLine(ex.Message);
     Console.Error.WriteLine(SummaryCommandLine.Usage);
     return 2;
@@ -19,8 +25,9 @@ builder.AddServiceDefaults();
 builder.Services.AddOptions<SummaryOptions>()
     .BindConfiguration(SummaryOptions.SectionName)
     .Configure(o => { if (command.Interval is { } interval) o.Interval = interval; })
-    .Validate(o => o.Interval > TimeSpan.Zero && o.GracePeriod >= TimeSpan.Zero && o.WriteParallelism > 0 && o.MaxAttempts > 0,
-        "Summary: Interval, WriteParallelism and MaxAttempts must be positive, GracePeriod not negative.")
+    .Validate(o => o.Interval > TimeSpan.Zero && o.GracePeriod >= TimeSpan.Zero && o.WriteParallelism > 0 && o.MaxAttempts > 0
+            && o.Reconcile.Interval > TimeSpan.Zero && o.LockTimeout >= TimeSpan.Zero,
+        "Summary: Interval, Reconcile:Interval, WriteParallelism and MaxAttempts must be positive, GracePeriod and LockTimeout not negative.")
     .ValidateOnStart();
 var connectionName = builder.Configuration.GetSection(SummaryOptions.SectionName).Get<SummaryOptions>()?.ConnectionName ?? new SummaryOptions().ConnectionName;
 builder.AddMySqlDataSource(connectionName);
@@ -30,12 +37,12 @@ builder.Services.AddSingleton<SummaryTelemetry>();
 builder.Services.AddSingleton<SummaryHealthState>();
 builder.Services.AddSingleton<SummaryPipeline>();
 builder.Services.AddHealthChecks().AddCheck<SummaryHealthCheck>("summary-last-cycle", tags: ["ready"]);
-if (command.Mode == SummaryMode.Continuous) builder.Services.AddHostedService<SummaryWorker>();
+if (command.Mode == RunMode.Continuous) builder.Services.AddHostedService<SummaryWorker>();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
 
-if (command.Mode == SummaryMode.Continuous)
+if (command.Mode == RunMode.Continuous)
 {
     await app.RunAsync();
     return 0;
@@ -53,7 +60,8 @@ var progress = new Progress<RebuildProgress>(p => logger.LogInformation(
 var ok = await SummaryRunner.RunWithRetryAsync(async ct =>
 {
     await SummaryRunner.ApplySchemaAsync(app.Configuration, options, ct);
-    if (command.Mode == SummaryMode.Once) await pipeline.RunCycleAsync(ct);
-    else await pipeline.RebuildAsync(command.From, progress, ct);
+    var result = command.Mode == RunMode.Once ? await pipeline.RunCycleAsync(ct) : await pipeline.RebuildAsync(command.From, progress, ct);
+    // Another instance held the writer lock for the whole wait: retried like a failure, so the run still happens.
+    if (result.WasSkipped) throw new TimeoutException("The summary writer lock stayed held by another instance.");
 }, options, telemetry, logger, cancel.Token);
 return ok ? 0 : 1;

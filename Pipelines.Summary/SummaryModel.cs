@@ -20,11 +20,16 @@ public static class RejectReasons
     public const string UnknownProduct = "unknown_product";
     public const string NonPositiveQty = "non_positive_qty";
     public const string NonPositiveAmount = "non_positive_amount";
-    /// <summary>amount differs from qty × the product's price.</summary>
+    /// <summary>
+    /// amount is not qty × a unit price in whole cents (amount × 100 not divisible by qty). The row is judged by the
+    /// price it implies itself, not by the product's current price, which may have changed since the sale.
+    /// </summary>
     public const string AmountMismatch = "amount_mismatch";
+    /// <summary>The customer's day totals (sum of qty) do not fit the file's INT column: all that customer-day's rows are rejected.</summary>
+    public const string TotalOverflow = "day_total_overflow";
 
     public static readonly IReadOnlyList<string> All =
-        [InvalidTimestamp, MissingCustomerId, UnknownCustomer, MissingProductId, UnknownProduct, NonPositiveQty, NonPositiveAmount, AmountMismatch];
+        [InvalidTimestamp, MissingCustomerId, UnknownCustomer, MissingProductId, UnknownProduct, NonPositiveQty, NonPositiveAmount, AmountMismatch, TotalOverflow];
 }
 
 /// <summary>What a cycle or rebuild did. <see cref="RowsRead"/>: new rows above the offset; <see cref="TransactionsAggregated"/>: every row of the recomputed days.</summary>
@@ -38,4 +43,12 @@ public sealed record CycleResult(
     long Rejected,
     IReadOnlyDictionary<string, long> RejectedByReason,
     long PendingGapIds,
-    long ExpiredGapIds);
+    long ExpiredGapIds,
+    bool WasSkipped = false)
+{
+    /// <summary>Nothing done: another instance held the writer lock.</summary>
+    public static CycleResult Skipped { get; } = new(0, 0, 0, 0, 0, 0, 0, new Dictionary<string, long>(), 0, 0, WasSkipped: true);
+}
+
+/// <summary>What a reconcile pass did: days compared, days recomputed, the source query's time.</summary>
+public sealed record ReconcileResult(int DaysChecked, int DaysRepaired, TimeSpan SourceTime, bool Skipped);

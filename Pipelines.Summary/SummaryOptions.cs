@@ -44,4 +44,16 @@ public sealed class SummaryOptions
 
     /// <summary>Offending rows shown per reason in a rejection log line.</summary>
     public int RejectSampleSize { get; set; } = 5;
+
+    /// <summary>How long a cycle waits for the cross-process writer lock before it is skipped (and logged).</summary>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The reconcile pass (<c>Summary:Reconcile</c>).</summary>
+    public ReconcileOptions Reconcile { get; set; } = new();
+}
+
+/// <summary>How often a pipeline compares source fingerprints with its output (<c>Summary:Reconcile:Interval</c>, <c>Profile:Reconcile:Interval</c>).</summary>
+public sealed class ReconcileOptions
+{
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(10);
 }

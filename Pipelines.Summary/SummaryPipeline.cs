@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using CustomerData.Contracts;
 using CustomerData.Lake;
 using CustomerData.Contracts.Offsets;
+using CustomerData.Pipelines.Common;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
 
@@ -55,6 +56,8 @@ public sealed class SummaryPipeline(
     /// <summary>One incremental cycle: the days touched by rows above the offset.</summary>
     public async Task<CycleResult> RunCycleAsync(CancellationToken cancellationToken = default)
     {
+        await using var held = await LockAsync("cycle", cancellationToken);
+        if (held is null) return CycleResult.Skipped;
         using var activity = SummaryTelemetry.ActivitySource.StartActivity("summary.cycle");
         var started = Stopwatch.GetTimestamp();
         await using var connection = await SummarySource.OpenAsync(dataSource, cancellationToken);
@@ -74,6 +77,8 @@ public sealed class SummaryPipeline(
     /// </summary>
     public async Task<CycleResult> RebuildAsync(DateOnly? from = null, IProgress<RebuildProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        await using var held = await LockAsync("rebuild", cancellationToken);
+        if (held is null) return CycleResult.Skipped;
         using var activity = SummaryTelemetry.ActivitySource.StartActivity("summary.rebuild");
         var started = Stopwatch.GetTimestamp();
         await using var connection = await SummarySource.OpenAsync(dataSource, cancellationToken);
@@ -90,10 +95,79 @@ public sealed class SummaryPipeline(
         }
         // With --from, rows above the offset on earlier days still need their days recomputed.
         foreach (var d in scan.Days) days.Add(d);
-        var plan = new Plan(Runs(days), from, AllUndated: from is null);
+        var plan = new Plan(Runs(days), from, AllUndated: from is null, Rebuild: true);
         var result = await ExecuteAsync(connection, offset, scan, plan, progress, cancellationToken);
         Finish(activity, result, started);
         return result;
+    }
+
+    /// <summary>
+    /// The reconcile pass: one grouped scan of the source gives every day's fingerprint; the days whose fingerprint
+    /// differs from the one stored when the day was written (late commits below the offset, UPDATEs, DELETEs) or
+    /// that have files but no rows any more are recomputed, exactly those. The offset does not move.
+    /// </summary>
+    public async Task<ReconcileResult> ReconcileAsync(CancellationToken cancellationToken = default)
+    {
+        await using var held = await LockAsync("reconcile", cancellationToken);
+        if (held is null) return new ReconcileResult(0, 0, TimeSpan.Zero, Skipped: true);
+        using var activity = SummaryTelemetry.ActivitySource.StartActivity("summary.reconcile");
+        var started = Stopwatch.GetTimestamp();
+        await using var connection = await SummarySource.OpenAsync(dataSource, cancellationToken);
+        var offset = await _offsets.ReadAsync(connection, cancellationToken: cancellationToken);
+        var sourceClock = Stopwatch.StartNew();
+        var source = await SummarySource.DayFingerprintsAsync(connection, cancellationToken);
+        var sourceTime = sourceClock.Elapsed;
+        var stored = await SummaryFingerprints.ReadAsync(lake, cancellationToken);
+
+        var differ = new SortedSet<DateOnly>();
+        foreach (var (day, fingerprint) in source)
+        {
+            if (stored.Get(day) != fingerprint.ToString()) differ.Add(day);
+        }
+        foreach (var day in stored.Days)
+        {
+            if (!source.ContainsKey(day)) differ.Add(day); // every row of the day deleted (or moved to another day)
+        }
+        if (!stored.Existed)
+        {
+            // A lake from before fingerprints: its files say nothing, so days with files but no rows are found by listing.
+            foreach (var o in await lake.ListAsync(LakeLayout.SummaryTable + "/", cancellationToken))
+            {
+                if (LakeLayout.TryParseDay(o.Key, LakeLayout.SummaryPartitionKey, out var day) && !source.ContainsKey(day)) differ.Add(day);
+            }
+        }
+
+        var repaired = 0;
+        if (differ.Count > 0)
+        {
+            logger.LogInformation("Summary reconcile: {Days} of {SourceDays} days differ from the source; recomputing them (first {FirstDay})",
+                differ.Count, source.Count, LakeLayout.Day(differ.Min));
+            var nothingNew = new NewTxnScan(0, offset, null, [], null, false);
+            var result = await ExecuteAsync(connection, offset, nothingNew, new Plan(Runs(differ), null, AllUndated: false), null, cancellationToken);
+            repaired = differ.Count;
+            telemetry.DaysRepaired.Add(repaired);
+            activity?.SetTag("summary.days_rewritten", result.DaysRewritten);
+        }
+        telemetry.MarkReconciled(_time.GetUtcNow());
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        activity?.SetTag("summary.reconcile.days_checked", source.Count);
+        activity?.SetTag("summary.reconcile.days_repaired", repaired);
+        logger.LogInformation("Summary reconcile done in {Seconds:F3} s ({SourceSeconds:F3} s source fingerprints): {Days} days checked, {Repaired} repaired",
+            elapsed.TotalSeconds, sourceTime.TotalSeconds, source.Count, repaired);
+        return new ReconcileResult(source.Count, repaired, sourceTime, Skipped: false);
+    }
+
+    /// <summary>The cross-process writer lock of this pipeline and source, or null (logged) when another instance kept it past <see cref="SummaryOptions.LockTimeout"/>.</summary>
+    private async Task<SourceLock?> LockAsync(string work, CancellationToken cancellationToken)
+    {
+        var held = await SourceLock.TryAcquireAsync(dataSource, "summary", _options.OffsetSource, _options.LockTimeout, cancellationToken);
+        if (held is null)
+        {
+            telemetry.LockSkips.Add(1);
+            logger.LogWarning("Summary {Work} skipped: another instance holds the writer lock of source {Source} (waited {WaitSeconds} s)",
+                work, _options.OffsetSource, _options.LockTimeout.TotalSeconds);
+        }
+        return held;
     }
 
     private void Finish(Activity? activity, CycleResult result, long started)
@@ -115,32 +189,77 @@ public sealed class SummaryPipeline(
     /// <param name="Runs">Runs of consecutive days to recompute.</param>
     /// <param name="StaleFrom">Rebuild with --from: existing partitions on or after this day that were not rewritten are deleted.</param>
     /// <param name="AllUndated">Full rebuild: every partition not rewritten is deleted and every undated-rejects block rewritten (not only those above the offset).</param>
-    private sealed record Plan(IReadOnlyList<(DateOnly First, DateOnly Last)> Runs, DateOnly? StaleFrom, bool AllUndated);
+    /// <param name="Rebuild">A rebuild: the stored fingerprints of the days it owns (on/after StaleFrom, or all) are dropped first.</param>
+    private sealed record Plan(IReadOnlyList<(DateOnly First, DateOnly Last)> Runs, DateOnly? StaleFrom, bool AllUndated, bool Rebuild = false);
 
-    private sealed record DayWork(DateOnly Day, List<DailySummary> Summaries, List<RejectedTxn> Rejects);
+    private sealed record DayWork(DateOnly Day, List<DailySummary> Summaries, List<RejectedTxn> Rejects, DayFingerprint Fingerprint);
 
-    private async Task<CycleResult> ExecuteAsync(MySqlConnection connection, long offset, NewTxnScan scan, Plan plan, IProgress<RebuildProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>What one execution has done so far: files written, rejects seen, counts (shared by the lanes and the writer).</summary>
+    private sealed class RunState(long offset)
     {
-        var totalDays = plan.Runs.Sum(r => r.Last.DayNumber - r.First.DayNumber + 1);
-        var existing = totalDays == 0 && !scan.HasUndated && plan.StaleFrom is null && !plan.AllUndated
-            ? new HashSet<string>()
-            : (await lake.ListAsync(LakeLayout.SummaryTable + "/", cancellationToken))
-                .Concat(await lake.ListAsync(LakeLayout.SummaryRejects + "/", cancellationToken))
-                .Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
-        var written = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
-        var newRejects = new ConcurrentDictionary<string, ConcurrentBag<RejectedTxn>>(StringComparer.Ordinal);
-        long rows = 0, daysRewritten = 0, daysDeleted = 0, rejected = 0;
-        var clock = Stopwatch.StartNew();
+        public readonly ConcurrentDictionary<string, byte> Written = new(StringComparer.Ordinal);
+        public readonly ConcurrentDictionary<string, ConcurrentBag<RejectedTxn>> NewRejects = new(StringComparer.Ordinal);
+        public long Rows;
+        public long DaysRewritten;
+        public long DaysDeleted;
+        public long Rejected;
 
-        void Tally(IEnumerable<RejectedTxn> rejects)
+        /// <summary>Counts every reject; those above the offset (first seen) are also reported and put on the metric.</summary>
+        public void Tally(IEnumerable<RejectedTxn> rejects)
         {
             foreach (var r in rejects)
             {
-                Interlocked.Increment(ref rejected);
-                if (r.TxnId > offset) newRejects.GetOrAdd(r.Reason, _ => []).Add(r);
+                Interlocked.Increment(ref Rejected);
+                if (r.TxnId > offset) NewRejects.GetOrAdd(r.Reason, _ => []).Add(r);
             }
         }
+    }
 
+    /// <summary>Recomputes the plan's days, then finishes like every cycle: undated rejects, stale partitions, fingerprints, report, offset.</summary>
+    private async Task<CycleResult> ExecuteAsync(MySqlConnection connection, long offset, NewTxnScan scan, Plan plan, IProgress<RebuildProgress>? progress, CancellationToken cancellationToken)
+    {
+        var totalDays = plan.Runs.Sum(r => r.Last.DayNumber - r.First.DayNumber + 1);
+        var existing = await ListExistingAsync(totalDays, scan, plan, cancellationToken);
+        // Read before any day is written and stored after the last one: a crash between leaves older fingerprints, and
+        // the next reconcile pass recomputes those days again (harmless), never the reverse.
+        SummaryFingerprints? fingerprints = null;
+        if (totalDays > 0 || plan.Rebuild)
+        {
+            fingerprints = await SummaryFingerprints.ReadAsync(lake, cancellationToken);
+            if (plan.Rebuild) fingerprints.Clear(plan.StaleFrom);
+        }
+        var run = new RunState(offset);
+
+        await AggregateAndPublishDaysAsync(connection, plan, totalDays, existing, fingerprints, run, progress, cancellationToken);
+        await WriteUndatedRejectsAsync(connection, offset, scan, plan, run, cancellationToken);
+        await DeleteStalePartitionsAsync(plan, existing, run, cancellationToken);
+        if (fingerprints is not null) await fingerprints.WriteAsync(lake, cancellationToken);
+        var byReason = ReportRejects(run);
+        // Only now, with every partition published and verified, may the offset move.
+        var (stored, pending, expired) = await CommitOffsetAsync(connection, offset, scan, cancellationToken);
+
+        telemetry.RowsRead.Add(scan.Count);
+        telemetry.DaysRewritten.Add(run.DaysRewritten);
+        return new CycleResult(offset, stored, scan.Count, run.Rows, (int)run.DaysRewritten, (int)run.DaysDeleted, run.Rejected, byReason, pending, expired);
+    }
+
+    /// <summary>The summary and rejects objects now in the lake (only listed when the plan can replace or delete any).</summary>
+    private async Task<HashSet<string>> ListExistingAsync(int totalDays, NewTxnScan scan, Plan plan, CancellationToken cancellationToken)
+    {
+        if (totalDays == 0 && !scan.HasUndated && plan.StaleFrom is null && !plan.AllUndated) return [];
+        return (await lake.ListAsync(LakeLayout.SummaryTable + "/", cancellationToken))
+            .Concat(await lake.ListAsync(LakeLayout.SummaryRejects + "/", cancellationToken))
+            .Select(o => o.Key).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The plan's days: aggregated in query lanes (each over its own connection, the first over the cycle's), streamed
+    /// through a small buffer into chunks that are published and verified while the next chunk fills.
+    /// </summary>
+    private async Task AggregateAndPublishDaysAsync(MySqlConnection connection, Plan plan, int totalDays, HashSet<string> existing,
+        SummaryFingerprints? fingerprints, RunState run, IProgress<RebuildProgress>? progress, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // A small buffer: the chunk loop below drains it into the next chunk while the previous one is written.
         var channel = Channel.CreateBounded<DayWork>(new BoundedChannelOptions(64) { SingleReader = true });
@@ -174,11 +293,16 @@ public sealed class SummaryPipeline(
                             // The range reader holds the lane's connection; the day's rejected rows come over a second one.
                             details ??= await SummarySource.OpenAsync(dataSource, cts.Token);
                             rejects = await SummarySource.RejectedOnDayAsync(details, a.Day, cts.Token);
+                            if (a.OverflowCustomers.Count > 0)
+                            {
+                                rejects.AddRange(await SummarySource.OverflowRowsAsync(details, a.Day, a.OverflowCustomers, cts.Token));
+                                rejects.Sort((x, y) => x.TxnId.CompareTo(y.TxnId));
+                            }
                         }
-                        Interlocked.Add(ref rows, a.Summaries.Sum(s => s.TxnCount) + rejects.Count);
-                        await channel.Writer.WriteAsync(new DayWork(a.Day, a.Summaries, rejects), cts.Token);
+                        Interlocked.Add(ref run.Rows, a.Summaries.Sum(s => s.TxnCount) + rejects.Count);
+                        await channel.Writer.WriteAsync(new DayWork(a.Day, a.Summaries, rejects, a.Fingerprint), cts.Token);
                         var doneNow = Interlocked.Increment(ref done);
-                        if (doneNow % 100 == 0 || doneNow == totalDays) progress?.Report(new RebuildProgress(doneNow, totalDays, Interlocked.Read(ref rows), clock.Elapsed));
+                        if (doneNow % 100 == 0 || doneNow == totalDays) progress?.Report(new RebuildProgress(doneNow, totalDays, Interlocked.Read(ref run.Rows), clock.Elapsed));
                     }
                 }
             }
@@ -214,7 +338,7 @@ public sealed class SummaryPipeline(
         {
             try
             {
-                return await WriteDaysAsync(days, existing, written, cts.Token);
+                return await WriteDaysAsync(days, existing, run.Written, cts.Token);
             }
             catch (Exception ex)
             {
@@ -227,9 +351,13 @@ public sealed class SummaryPipeline(
             if (writing is not { } w) return;
             writing = null;
             var (rewrote, deleted) = await w.Task;
-            daysRewritten += rewrote;
-            daysDeleted += deleted;
-            foreach (var work in w.Days) Tally(work.Rejects);
+            run.DaysRewritten += rewrote;
+            run.DaysDeleted += deleted;
+            foreach (var work in w.Days)
+            {
+                run.Tally(work.Rejects);
+                fingerprints?.Set(work.Day, work.Fingerprint);
+            }
         }
 
         try
@@ -271,34 +399,40 @@ public sealed class SummaryPipeline(
             // A chunk still being written when something else failed: let it stop (its error, if any, is in firstError).
             if (writing is { } orphan) await orphan.Task.ContinueWith(t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
+    }
 
-        // Rows without a valid timestamp have no day: their rejects report lives in txn_id blocks.
-        if (plan.AllUndated || scan.HasUndated)
+    /// <summary>Rows without a valid timestamp have no day: their rejects report lives in txn_id blocks, each rewritten whole.</summary>
+    private async Task WriteUndatedRejectsAsync(MySqlConnection connection, long offset, NewTxnScan scan, Plan plan, RunState run, CancellationToken cancellationToken)
+    {
+        if (!plan.AllUndated && !scan.HasUndated) return;
+        var blocks = await SummarySource.UndatedBlocksAsync(connection, plan.AllUndated ? 0 : offset, UndatedBlockSize, cancellationToken);
+        foreach (var block in blocks)
         {
-            var blocks = await UndatedBlocksAsync(connection, plan.AllUndated ? 0 : offset, cancellationToken);
-            foreach (var block in blocks)
-            {
-                var ids = await SummarySource.UndatedIdsAsync(connection, block * UndatedBlockSize, (block + 1) * UndatedBlockSize - 1, cancellationToken);
-                var details = await SummarySource.RejectedDetailsAsync(connection, ids.Select(id => (id, RejectReasons.InvalidTimestamp)).ToList(), cancellationToken);
-                var key = LakeLayout.SummaryUndatedRejectsFile(block);
-                await PublishRejectsAsync(key, details, cancellationToken);
-                written[key] = 0;
-                rows += details.Count;
-                Tally(details);
-            }
+            var ids = await SummarySource.UndatedIdsAsync(connection, block * UndatedBlockSize, (block + 1) * UndatedBlockSize - 1, cancellationToken);
+            var details = await SummarySource.RejectedDetailsAsync(connection, ids.Select(id => (id, RejectReasons.InvalidTimestamp)).ToList(), cancellationToken);
+            var key = LakeLayout.SummaryUndatedRejectsFile(block);
+            await PublishRejectsAsync(key, details, cancellationToken);
+            run.Written[key] = 0;
+            run.Rows += details.Count;
+            run.Tally(details);
         }
+    }
 
-        if (plan.StaleFrom is not null || plan.AllUndated)
+    /// <summary>A rebuild owns its span: partitions there that it did not rewrite have no rows any more.</summary>
+    private async Task DeleteStalePartitionsAsync(Plan plan, HashSet<string> existing, RunState run, CancellationToken cancellationToken)
+    {
+        if (plan.StaleFrom is null && !plan.AllUndated) return;
+        foreach (var key in existing.Where(k => !run.Written.ContainsKey(k) && IsStale(k, plan.StaleFrom, plan.AllUndated)))
         {
-            foreach (var key in existing.Where(k => !written.ContainsKey(k) && IsStale(k, plan.StaleFrom, plan.AllUndated)))
-            {
-                await lake.DeleteAsync(key, cancellationToken);
-                if (key.StartsWith(LakeLayout.SummaryTable + "/", StringComparison.Ordinal)) daysDeleted++;
-            }
+            await lake.DeleteAsync(key, cancellationToken);
+            if (key.StartsWith(LakeLayout.SummaryTable + "/", StringComparison.Ordinal)) run.DaysDeleted++;
         }
+    }
 
-        var byReason = newRejects.ToDictionary(kv => kv.Key, kv => (long)kv.Value.Count, StringComparer.Ordinal);
-        foreach (var (reason, list) in newRejects)
+    /// <summary>Counts and logs the rejects first seen above the offset, by reason, with a sample.</summary>
+    private Dictionary<string, long> ReportRejects(RunState run)
+    {
+        foreach (var (reason, list) in run.NewRejects)
         {
             telemetry.Rejects.Add(list.Count, new KeyValuePair<string, object?>("reason", reason));
             var sample = list.OrderBy(r => r.TxnId).Take(_options.RejectSampleSize)
@@ -307,46 +441,27 @@ public sealed class SummaryPipeline(
             logger.LogWarning("Data quality: {Count} transactions rejected for {Reason}, kept out of the summaries and written to {RejectsTable}; sample {Sample}",
                 list.Count, reason, LakeLayout.SummaryRejects, sample);
         }
+        return run.NewRejects.ToDictionary(kv => kv.Key, kv => (long)kv.Value.Count, StringComparer.Ordinal);
+    }
 
-        // Only now, with every partition published and verified, may the offset move.
+    /// <summary>Moves the offset as far as the watermark allows; returns the offset now stored and the gap ids pending and passed over.</summary>
+    private async Task<(long Stored, long Pending, long Expired)> CommitOffsetAsync(MySqlConnection connection, long offset, NewTxnScan scan, CancellationToken cancellationToken)
+    {
         var (newOffset, pending, expired) = Advance(offset, scan);
         if (BeforeOffsetCommit is { } hook) await hook(cancellationToken);
         var stored = newOffset > offset ? await _offsets.AdvanceAsync(connection, newOffset, cancellationToken: cancellationToken) : offset;
-
-        telemetry.RowsRead.Add(scan.Count);
-        telemetry.DaysRewritten.Add(daysRewritten);
-        return new CycleResult(offset, stored, scan.Count, rows, (int)daysRewritten, (int)daysDeleted, rejected, byReason, pending, expired);
+        return (stored, pending, expired);
     }
 
     private (long Offset, long PendingIds, long ExpiredIds) Advance(long offset, NewTxnScan scan)
     {
         if (scan.Count == 0) return (offset, 0, 0);
         if (scan.Ids is null) return (scan.MaxId, 0, 0); // contiguous
-        var advance = _watermark.Advance(offset, scan.Ids);
-        var pendingIds = advance.PendingGaps.Sum(g => g.Count);
-        if (pendingIds > 0)
-        {
-            logger.LogInformation("Offset held at {Offset}: {PendingIds} txn_ids missing in {Gaps}, waiting up to {GraceSeconds} s for them to commit",
-                advance.Offset, pendingIds, FormatGaps(advance.PendingGaps), _options.GracePeriod.TotalSeconds);
-        }
+        var advance = OffsetAdvance.Advance(_watermark, offset, scan.Ids, "Summary", logger);
         var expiredIds = advance.ExpiredGaps.Sum(g => g.Count);
-        if (expiredIds > 0)
-        {
-            telemetry.ExpiredGapIds.Add(expiredIds);
-            var missing = advance.ExpiredGaps.SelectMany(g => LongRange(g.FirstMissing, g.LastMissing)).Take(1000).ToArray();
-            logger.LogWarning("Data quality: gap in the txn_id sequence outlived the {GraceSeconds} s grace period; {MissingCount} txn_ids never appeared ({Gaps}); missing ids {MissingIds}",
-                _options.GracePeriod.TotalSeconds, expiredIds, FormatGaps(advance.ExpiredGaps), missing);
-        }
-        return (advance.Offset, pendingIds, expiredIds);
+        if (expiredIds > 0) telemetry.ExpiredGapIds.Add(expiredIds);
+        return (advance.Offset, advance.PendingGaps.Sum(g => g.Count), expiredIds);
     }
-
-    private static IEnumerable<long> LongRange(long first, long last)
-    {
-        for (var i = first; i <= last; i++) yield return i;
-    }
-
-    private static string FormatGaps(IEnumerable<TxnIdGap> gaps) =>
-        string.Join(", ", gaps.Select(g => g.FirstMissing == g.LastMissing ? g.FirstMissing.ToString(CultureInfo.InvariantCulture) : $"{g.FirstMissing}-{g.LastMissing}"));
 
     /// <summary>
     /// Publishes a chunk of days: every day's summary file (and rejects report) encoded, published in one
@@ -411,18 +526,6 @@ public sealed class SummaryPipeline(
         {
             throw new LakeVerificationException($"{key}: rejects read back ({ids.Length} rows) differ from those written ({rejects.Count}).");
         }
-    }
-
-    private static async Task<List<long>> UndatedBlocksAsync(MySqlConnection connection, long offset, CancellationToken cancellationToken)
-    {
-        await using var command = new MySqlCommand(
-            $"SELECT DISTINCT txn_id DIV {UndatedBlockSize} FROM transactions WHERE txn_id > @offset AND (txn_timestamp IS NULL OR txn_timestamp < '1970-01-01 00:00:01') ORDER BY 1",
-            connection);
-        command.Parameters.AddWithValue("@offset", offset);
-        var blocks = new List<long>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken)) blocks.Add(reader.GetInt64(0));
-        return blocks;
     }
 
     /// <summary>Is <paramref name="key"/> a partition file the rebuild owns (on/after <paramref name="from"/>, or undated on a full rebuild)?</summary>

@@ -14,6 +14,27 @@ public sealed record NewTxnScan(long Count, long MaxId, DateTime? OldestTimestam
 public sealed record DayAggregate(DateOnly Day, List<DailySummary> Summaries)
 {
     public long RejectedCount { get; set; }
+
+    /// <summary>Customers whose day totals do not fit the file's INT columns (poison rows): their rows are rejected, not summarised.</summary>
+    public List<int> OverflowCustomers { get; } = [];
+
+    /// <summary>The fingerprint of every row of the day (valid or not), from the same statement as the summaries.</summary>
+    public DayFingerprint Fingerprint { get; set; }
+}
+
+/// <summary>
+/// Cheap fingerprint of a day's source rows: count, sums of amount, qty, customer_id and product_id, max and XOR of
+/// txn_id. Any insert, delete or single-row update of a column the summary depends on changes it; the reconcile
+/// pass compares it with the fingerprint stored when the day was last written.
+/// </summary>
+public readonly record struct DayFingerprint(long Count, decimal Amount, decimal Qty, long MaxId, decimal CustomerSum, decimal ProductSum, long IdXor)
+{
+    public DayFingerprint Add(DayFingerprint o) => new(Count + o.Count, Amount + o.Amount, Qty + o.Qty, Math.Max(MaxId, o.MaxId), CustomerSum + o.CustomerSum, ProductSum + o.ProductSum, IdXor ^ o.IdXor);
+
+    public override string ToString() => string.Join('|',
+        Count.ToString(CultureInfo.InvariantCulture), Amount.ToString("0.00", CultureInfo.InvariantCulture), Qty.ToString(CultureInfo.InvariantCulture),
+        MaxId.ToString(CultureInfo.InvariantCulture), CustomerSum.ToString(CultureInfo.InvariantCulture), ProductSum.ToString(CultureInfo.InvariantCulture),
+        IdXor.ToString(CultureInfo.InvariantCulture));
 }
 
 /// <summary>
@@ -40,7 +61,9 @@ public static class SummarySource
         $"WHEN p.product_id IS NULL THEN '{RejectReasons.UnknownProduct}' " +
         $"WHEN t.qty IS NULL OR t.qty <= 0 THEN '{RejectReasons.NonPositiveQty}' " +
         $"WHEN t.amount IS NULL OR t.amount <= 0 THEN '{RejectReasons.NonPositiveAmount}' " +
-        $"WHEN t.amount <> t.qty * p.price THEN '{RejectReasons.AmountMismatch}' " +
+        // Judged by the row itself (the unit price it implies must be whole cents), not by the product's price today:
+        // a price change must not turn earlier sales into rejects when their day is recomputed.
+        $"WHEN MOD(t.amount * 100, t.qty) <> 0 THEN '{RejectReasons.AmountMismatch}' " +
         "END";
 
     // Grouped under a binary collation: SPEC section 9's rule is ordinal, so 'Sports' and 'sports' are two
@@ -54,13 +77,30 @@ public static class SummarySource
     /// </summary>
     public const string RangeQuery = $"""
         SELECT DATE(t.txn_timestamp) AS d, t.customer_id, {ReasonExpression} AS reason, {CategoryExpression} AS cat,
-          COUNT(*) AS n, SUM(t.amount) AS amt, SUM(t.qty) AS items, COUNT(DISTINCT t.product_id) AS dp
+          COUNT(*) AS n, SUM(t.amount) AS amt, SUM(t.qty) AS items, COUNT(DISTINCT t.product_id) AS dp,
+          {FingerprintColumns}
         FROM transactions t
         LEFT JOIN customers c ON c.customer_id = t.customer_id
         LEFT JOIN products p ON p.product_id = t.product_id
         WHERE t.txn_timestamp >= @from AND t.txn_timestamp < @to
         GROUP BY d, t.customer_id, reason, cat
         ORDER BY d, t.customer_id, reason, cat
+        """;
+
+    /// <summary>
+    /// The fingerprint aggregates (<see cref="DayFingerprint"/>) after count: they compose over groups, so the range query
+    /// yields each day's fingerprint from the very snapshot its summaries come from.
+    /// </summary>
+    internal const string FingerprintColumns =
+        "MAX(t.txn_id) AS mx, COALESCE(SUM(t.amount), 0) AS fa, COALESCE(SUM(t.qty), 0) AS fq, COALESCE(SUM(t.customer_id), 0) AS fc, " +
+        "COALESCE(SUM(t.product_id), 0) AS fp, BIT_XOR(t.txn_id) AS fx";
+
+    /// <summary>Every dated day's fingerprint: one pass over the table, no joins (the reconcile pass).</summary>
+    public const string DayFingerprintsQuery = $"""
+        SELECT DATE(t.txn_timestamp) AS d, COUNT(*) AS n, {FingerprintColumns}
+        FROM transactions t
+        WHERE t.txn_timestamp >= {MinValidTimestamp}
+        GROUP BY d
         """;
 
     /// <summary>The rejected rows of one day with their reason (rare: only run for days whose aggregation found some).</summary>
@@ -72,40 +112,6 @@ public static class SummarySource
         WHERE t.txn_timestamp >= @from AND t.txn_timestamp < @to
         HAVING reason IS NOT NULL
         ORDER BY t.txn_id
-        """;
-
-    /// <summary>The same GROUP BY without the checks (valid data assumed): the benchmark's baseline.</summary>
-    public const string BareAggregationQuery = $"""
-        SELECT DATE(t.txn_timestamp) AS d, t.customer_id, {CategoryExpression} AS cat,
-          COUNT(*) AS n, SUM(t.amount) AS amt, SUM(t.qty) AS items, COUNT(DISTINCT t.product_id) AS dp
-        FROM transactions t JOIN products p ON p.product_id = t.product_id
-        WHERE t.txn_timestamp >= @from AND t.txn_timestamp < @to
-        GROUP BY d, t.customer_id, cat
-        ORDER BY d, t.customer_id, cat
-        """;
-
-    /// <summary>
-    /// The whole aggregation with window functions in MySQL (top category by ROW_NUMBER): measured by the
-    /// benchmark for reference only; on MariaDB 10.11 it costs 2-3x the GROUP BY, so the pipeline folds
-    /// the per-category groups itself (<see cref="CustomerFold"/>).
-    /// </summary>
-    public const string WindowAggregationQuery = $"""
-        SELECT d, customer_id, cat, total_amount, total_items, distinct_products FROM (
-          SELECT d, customer_id, cat,
-            SUM(amt) OVER (PARTITION BY d, customer_id) AS total_amount,
-            SUM(items) OVER (PARTITION BY d, customer_id) AS total_items,
-            SUM(dp) OVER (PARTITION BY d, customer_id) AS distinct_products,
-            ROW_NUMBER() OVER (PARTITION BY d, customer_id ORDER BY n DESC, CAST(cat AS BINARY)) AS rn
-          FROM (
-            SELECT DATE(t.txn_timestamp) AS d, t.customer_id, {CategoryExpression} AS cat,
-              COUNT(*) AS n, SUM(t.amount) AS amt, SUM(t.qty) AS items, COUNT(DISTINCT t.product_id) AS dp
-            FROM transactions t JOIN products p ON p.product_id = t.product_id
-            WHERE t.txn_timestamp >= @from AND t.txn_timestamp < @to
-            GROUP BY d, t.customer_id, cat
-          ) g
-        ) r
-        WHERE rn = 1
-        ORDER BY d, customer_id
         """;
 
     /// <summary>Ranges of at least this many days are aggregated with hash joins where the server offers them (<see cref="WithHashJoins"/>).</summary>
@@ -121,21 +127,9 @@ public static class SummarySource
     public static string WithHashJoins(MySqlConnection connection, string query)
         => connection.ServerVersion.Contains("MariaDB", StringComparison.OrdinalIgnoreCase) ? "SET STATEMENT join_cache_level=4 FOR " + query : query;
 
-    public static async Task<MySqlConnection> OpenAsync(MySqlDataSource dataSource, CancellationToken cancellationToken)
-    {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            await using var command = new MySqlCommand("SET time_zone = '+00:00', SESSION group_concat_max_len = 1048576", connection);
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
+    /// <summary>A UTC session (the shared <see cref="CustomerData.Pipelines.Common.SourceConnection"/>).</summary>
+    public static Task<MySqlConnection> OpenAsync(MySqlDataSource dataSource, CancellationToken cancellationToken) =>
+        CustomerData.Pipelines.Common.SourceConnection.OpenUtcAsync(dataSource, cancellationToken, "SESSION group_concat_max_len = 1048576");
 
     /// <summary>Rows above <paramref name="offset"/>: count, max id, oldest timestamp and days, in one statement; the ids too when they are not contiguous.</summary>
     public static async Task<NewTxnScan> ScanNewAsync(MySqlConnection connection, long offset, CancellationToken cancellationToken)
@@ -247,7 +241,7 @@ public static class SummarySource
             {
                 if (current is not null)
                 {
-                    fold.Flush(current.Summaries);
+                    fold.Flush(current);
                     yield return current;
                 }
                 // Days of the range without any row still count: their partitions must go.
@@ -255,19 +249,53 @@ public static class SummarySource
                 current = new DayAggregate(day, []);
                 next = day.AddDays(1);
             }
+            current.Fingerprint = current.Fingerprint.Add(ReadFingerprint(reader, 4, 8));
             if (!reader.IsDBNull(2))
             {
                 current.RejectedCount += reader.GetInt64(4);
                 continue;
             }
-            fold.Add(current.Summaries, reader.GetInt32(1), reader.GetString(3), reader.GetInt64(4), reader.GetDecimal(5), reader.GetDecimal(6), reader.GetInt64(7));
+            fold.Add(current, reader.GetInt32(1), reader.GetString(3), reader.GetInt64(4), reader.GetDecimal(5), reader.GetDecimal(6), reader.GetInt64(7));
         }
         if (current is not null)
         {
-            fold.Flush(current.Summaries);
+            fold.Flush(current);
             yield return current;
         }
         for (; next <= last; next = next.AddDays(1)) yield return new DayAggregate(next, []);
+    }
+
+    private static DayFingerprint ReadFingerprint(MySqlDataReader r, int count, int first) => new(
+        r.GetInt64(count), r.GetDecimal(first + 1), r.GetDecimal(first + 2), r.GetInt64(first), r.GetDecimal(first + 3), r.GetDecimal(first + 4), unchecked((long)r.GetUInt64(first + 5)));
+
+    /// <summary>The fingerprint of every UTC day that has rows with a valid timestamp.</summary>
+    public static async Task<Dictionary<DateOnly, DayFingerprint>> DayFingerprintsAsync(MySqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand(DayFingerprintsQuery, connection) { CommandTimeout = 600 };
+        var result = new Dictionary<DateOnly, DayFingerprint>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) result[DateOnly.FromDateTime(reader.GetDateTime(0))] = ReadFingerprint(reader, 1, 2);
+        return result;
+    }
+
+    /// <summary>The rows of <paramref name="customers"/> on <paramref name="day"/> that passed every row check but whose day totals overflow.</summary>
+    public static async Task<List<RejectedTxn>> OverflowRowsAsync(MySqlConnection connection, DateOnly day, IReadOnlyList<int> customers, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand($"""
+            SELECT t.txn_id, t.customer_id, t.product_id, t.qty, CAST(t.amount AS CHAR), CAST(t.txn_timestamp AS CHAR), {ReasonExpression} AS reason
+            FROM transactions t
+            LEFT JOIN customers c ON c.customer_id = t.customer_id
+            LEFT JOIN products p ON p.product_id = t.product_id
+            WHERE t.txn_timestamp >= @from AND t.txn_timestamp < @to AND t.customer_id IN ({string.Join(',', customers)})
+            HAVING reason IS NULL
+            ORDER BY t.txn_id
+            """, connection);
+        command.Parameters.AddWithValue("@from", day.ToDateTime(TimeOnly.MinValue));
+        command.Parameters.AddWithValue("@to", day.AddDays(1).ToDateTime(TimeOnly.MinValue));
+        var result = new List<RejectedTxn>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) result.Add(ReadRejected(reader, RejectReasons.TotalOverflow));
+        return result;
     }
 
     public static async Task<List<RejectedTxn>> RejectedOnDayAsync(MySqlConnection connection, DateOnly day, CancellationToken cancellationToken)
@@ -279,6 +307,20 @@ public static class SummarySource
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) result.Add(ReadRejected(reader, reader.GetString(6)));
         return result;
+    }
+
+    /// <summary>The txn_id blocks (<paramref name="blockSize"/> ids each) above <paramref name="offset"/> that hold rows without a valid timestamp.</summary>
+    public static async Task<List<long>> UndatedBlocksAsync(MySqlConnection connection, long offset, long blockSize, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand(
+            $"SELECT DISTINCT txn_id DIV @block FROM transactions WHERE txn_id > @offset AND (txn_timestamp IS NULL OR txn_timestamp < {MinValidTimestamp}) ORDER BY 1",
+            connection);
+        command.Parameters.AddWithValue("@offset", offset);
+        command.Parameters.AddWithValue("@block", blockSize);
+        var blocks = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) blocks.Add(reader.GetInt64(0));
+        return blocks;
     }
 
     /// <summary>Rows without a valid timestamp with ids in [<paramref name="firstId"/>, <paramref name="lastId"/>].</summary>
@@ -342,7 +384,7 @@ internal sealed class CustomerFold
     private string _top = "";
     private long _topCount;
 
-    public void Add(List<DailySummary> into, int customer, string category, long count, decimal amount, decimal items, long distinctProducts)
+    public void Add(DayAggregate into, int customer, string category, long count, decimal amount, decimal items, long distinctProducts)
     {
         if (_customer != customer) Flush(into);
         _customer = customer;
@@ -350,19 +392,28 @@ internal sealed class CustomerFold
         _items += items;
         _distinct += distinctProducts;
         _count += count;
-        // Most transactions wins; a tie goes to the name that sorts first (ordinal), SPEC §9.
-        if (count > _topCount || (count == _topCount && string.CompareOrdinal(category, _top) < 0))
+        if (TopCategory.Beats(category, count, _top, _topCount))
         {
             _top = category;
             _topCount = count;
         }
     }
 
-    public void Flush(List<DailySummary> into)
+    public void Flush(DayAggregate into)
     {
         if (_customer is { } c)
         {
-            into.Add(new DailySummary(c, _amount, checked((int)_items), checked((int)_distinct), _top, _count));
+            // A day total past INT (the file's column type) is a poison row, not an exception: a throw here would fail
+            // every retry of the cycle. Its rows are rejected (TotalOverflow) and the rest of the day goes on.
+            if (_items > int.MaxValue || _distinct > int.MaxValue)
+            {
+                into.OverflowCustomers.Add(c);
+                into.RejectedCount += _count;
+            }
+            else
+            {
+                into.Summaries.Add(new DailySummary(c, _amount, (int)_items, (int)_distinct, _top, _count));
+            }
         }
         _customer = null;
         _amount = 0;

@@ -13,6 +13,7 @@ public sealed class SummaryTelemetry : IDisposable
     private readonly Meter _meter = new(Name);
     private long _lagTxns;
     private double _lagSeconds;
+    private long _lastReconcileUnixSeconds;
 
     public SummaryTelemetry()
     {
@@ -22,6 +23,9 @@ public sealed class SummaryTelemetry : IDisposable
         ExpiredGapIds = _meter.CreateCounter<long>("summary.gap_ids_expired", "{transaction}", "Missing txn_ids passed over after the grace period.");
         CycleDuration = _meter.CreateHistogram<double>("summary.cycle.duration", "s", "Time from cycle start to offset committed.");
         CycleFailures = _meter.CreateCounter<long>("summary.cycle.failures", "{cycle}", "Cycles that failed and will be retried.");
+        DaysRepaired = _meter.CreateCounter<long>("summary.reconcile.days_repaired", "{day}", "Days the reconcile pass found different from the source and recomputed.");
+        LockSkips = _meter.CreateCounter<long>("summary.lock.skips", "{cycle}", "Cycles skipped because another instance held the writer lock.");
+        _meter.CreateObservableGauge("summary.reconcile.last_time", () => Volatile.Read(ref _lastReconcileUnixSeconds), "s", "Unix time of the last finished reconcile pass (0: none yet).");
         _meter.CreateObservableGauge("summary.lag.transactions", () => Volatile.Read(ref _lagTxns), "{transaction}", "Transactions above the stored offset at the last cycle start.");
         _meter.CreateObservableGauge("summary.lag.seconds", () => Volatile.Read(ref _lagSeconds), "s", "Age of the oldest transaction above the stored offset at the last cycle start.");
     }
@@ -35,6 +39,10 @@ public sealed class SummaryTelemetry : IDisposable
     public Counter<long> ExpiredGapIds { get; }
     public Histogram<double> CycleDuration { get; }
     public Counter<long> CycleFailures { get; }
+    public Counter<long> DaysRepaired { get; }
+    public Counter<long> LockSkips { get; }
+
+    public void MarkReconciled(DateTimeOffset at) => Volatile.Write(ref _lastReconcileUnixSeconds, at.ToUnixTimeSeconds());
 
     public void SetLag(long transactions, double seconds)
     {
@@ -45,21 +53,5 @@ public sealed class SummaryTelemetry : IDisposable
     public void Dispose() => _meter.Dispose();
 }
 
-/// <summary>When the last cycle succeeded; read by the health check.</summary>
-public sealed class SummaryHealthState(TimeProvider timeProvider)
-{
-    private long _lastGoodTicks;
-
-    public DateTimeOffset StartedAt { get; } = timeProvider.GetUtcNow();
-
-    public DateTimeOffset? LastGoodCycle
-    {
-        get
-        {
-            var ticks = Interlocked.Read(ref _lastGoodTicks);
-            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
-        }
-    }
-
-    public void MarkGood() => Interlocked.Exchange(ref _lastGoodTicks, timeProvider.GetUtcNow().UtcTicks);
-}
+/// <summary>When the last cycle succeeded; read by the health check (the shared <see cref="PipelineHealthState"/>).</summary>
+public sealed class SummaryHealthState(TimeProvider timeProvider) : PipelineHealthState(timeProvider);

@@ -1,5 +1,6 @@
 using CustomerData.Lake;
 using CustomerData.Contracts;
+using CustomerData.Pipelines.Common;
 using Microsoft.Extensions.Options;
 
 namespace CustomerData.Pipelines.Summary;
@@ -19,7 +20,9 @@ public sealed class SummaryWorker(
         var settings = options.Value;
         var delay = settings.RetryInitialDelay;
         var schemaApplied = false;
-        logger.LogInformation("Summary pipeline running every {IntervalSeconds} s into {LakeTable}", settings.Interval.TotalSeconds, LakeLayout.SummaryTable);
+        var reconcile = new ReconcileSchedule(settings.Reconcile.Interval, timeProvider);
+        logger.LogInformation("Summary pipeline running every {IntervalSeconds} s into {LakeTable}, reconciling every {ReconcileSeconds} s",
+            settings.Interval.TotalSeconds, LakeLayout.SummaryTable, settings.Reconcile.Interval.TotalSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -30,6 +33,11 @@ public sealed class SummaryWorker(
                     schemaApplied = true;
                 }
                 await pipeline.RunCycleAsync(stoppingToken);
+                if (reconcile.IsDue)
+                {
+                    await pipeline.ReconcileAsync(stoppingToken);
+                    reconcile.Done();
+                }
                 health.MarkGood();
                 delay = settings.RetryInitialDelay;
                 await Task.Delay(settings.Interval, timeProvider, stoppingToken);
@@ -67,30 +75,17 @@ public static class SummaryRunner
     public static async Task<bool> RunWithRetryAsync(
         Func<CancellationToken, Task> work, SummaryOptions options, SummaryTelemetry telemetry, ILogger logger, CancellationToken cancellationToken)
     {
-        var delay = options.RetryInitialDelay;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await work(cancellationToken);
-                return true;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return false;
-            }
-            catch (Exception ex)
+        return await OneShotRetry.RunAsync(work, new RetrySettings(options.MaxAttempts, options.RetryInitialDelay, options.RetryMaxDelay),
+            onRetry: (ex, attempt, delay) =>
             {
                 telemetry.CycleFailures.Add(1);
-                if (attempt >= options.MaxAttempts)
-                {
-                    logger.LogError(ex, "Summary run failed after {Attempts} attempts; offset not advanced", attempt);
-                    return false;
-                }
                 logger.LogWarning(ex, "Summary run attempt {Attempt} of {MaxAttempts} failed; retrying in {DelaySeconds} s", attempt, options.MaxAttempts, delay.TotalSeconds);
-                await Task.Delay(delay, cancellationToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.RetryMaxDelay.Ticks));
-            }
-        }
+            },
+            onGaveUp: (ex, attempts) =>
+            {
+                telemetry.CycleFailures.Add(1);
+                logger.LogError(ex, "Summary run failed after {Attempts} attempts; offset not advanced", attempts);
+            },
+            cancellationToken);
     }
 }

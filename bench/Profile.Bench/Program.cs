@@ -100,6 +100,33 @@ for (var run = 0; run < runs; run++)
 rows.Add(Row($"raw baseline: join + GROUP BY of the {touched.Count} touched customers", baselineIncremental, null, null));
 rows.Add(Row($"incremental cycle after {newTransactions:N0} new transactions", incremental, 1000, baselineIncremental));
 
+// The reconcile pass: first builds the fingerprints (every bucket recomputed once, not timed), then with the table in
+// step (the database time is the one fingerprint query over every row), then after one UPDATE (one bucket recomputed).
+var first = await runner.ReconcileAsync(CancellationToken.None);
+Console.WriteLine($"first reconcile pass (after the rebuilds, which store the fingerprints): {first.BucketsRepaired:N0} buckets, {first.CustomersRepaired:N0} customers recomputed");
+var reconcileDb = new List<(double Ms, int Profiles)>();
+rows.Add(Row($"reconcile pass, table in step ({first.BucketsChecked:N0} buckets of {options.Reconcile.BucketSize}), end to end", await TimeAsync(runs, async () =>
+{
+    var result = await runner.ReconcileAsync(CancellationToken.None);
+    if (result.BucketsRepaired != 0) throw new InvalidOperationException($"reconcile repaired {result.BucketsRepaired} buckets of a table in step");
+    reconcileDb.Add((result.SourceTime.TotalMilliseconds, 0));
+    return 0;
+}), null, null));
+rows.Add(Row("  of which the source fingerprint query (database time)", reconcileDb, 1000, null));
+var afterUpdate = await TimeAsync(1, async () =>
+{
+    await using (var connection = new MySqlConnection(connectionString))
+    {
+        await connection.OpenAsync();
+        await using var update = new MySqlCommand("UPDATE transactions SET amount = amount / qty * (qty + 1), qty = qty + 1 WHERE txn_id = 12345", connection);
+        await update.ExecuteNonQueryAsync();
+    }
+    var result = await runner.ReconcileAsync(CancellationToken.None);
+    if (result.BucketsRepaired != 1) throw new InvalidOperationException($"reconcile after one UPDATE repaired {result.BucketsRepaired} buckets");
+    return result.CustomersRepaired;
+});
+rows.Add(Row("reconcile pass after one UPDATE (1 bucket recomputed)", afterUpdate, null, null));
+
 Print(["step", "median ms", "min ms", "profiles", "profiles/s", "goal", "vs baseline"], rows);
 Console.WriteLine();
 Console.WriteLine("rebuild phases, each alone:");

@@ -139,6 +139,15 @@ public sealed class LocalStackTests
             Assert.True(env.ContainsKey("OTEL_EXPORTER_OTLP_ENDPOINT") || env.ContainsKey("OTEL_SERVICE_NAME"),
                 $"{name} is set up to send telemetry");
         }
+        // Local mode: a change in MySQL reaches both pipelines' outputs within 2 minutes (issue #14).
+        foreach (var (name, key) in new[] { ("pipelines-summary", "Summary__Reconcile__Interval"), ("pipelines-profile", "Profile__Reconcile__Interval") })
+        {
+            var project = Assert.IsType<ProjectResource>(model.Resources.Single(r => r.Name == name));
+#pragma warning disable CS0618 // as above
+            var env = await project.GetEnvironmentVariableValuesAsync(DistributedApplicationOperation.Run);
+#pragma warning restore CS0618
+            Assert.True(TimeSpan.Parse(env[key], System.Globalization.CultureInfo.InvariantCulture) <= TimeSpan.FromMinutes(2), $"{name}: {key}={env[key]}");
+        }
     }
 
     /// <summary>The in-process mock cluster behind the <c>kafka</c> connection string stores and serves messages.</summary>

@@ -75,6 +75,62 @@ public sealed class ProfileHostTests(MariaDbFixture maria, CqlDevServerFixture c
         }
     }
 
+    [Fact]
+    public async Task Continuous_mode_reconciles_on_its_configured_interval_and_repairs_a_delete()
+    {
+        await using var bed = await ProfileTestBed.CreateAsync(maria, cql);
+        await bed.SeedAsync(customers: 10, products: 5, transactions: 50, seed: 35);
+        var environment = Environment(bed, bed.Cql.ConnectionString(bed.Keyspace));
+        environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{ServerProcess.FreeTcpPort()}";
+        // Profile:Reconcile:Interval as the AppHost passes it (environment), 1 s here so the test waits little.
+        environment["Profile__Reconcile__Interval"] = "00:00:01";
+
+        using var process = Start(["--interval", "0.5"], environment, out var output);
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (await bed.StoredOffsetAsync() < 50 && DateTime.UtcNow < deadline && !process.HasExited) await Task.Delay(250, Ct);
+            Assert.True(await bed.StoredOffsetAsync() == 50, "offset not at 50 within 60 s:\n" + output);
+
+            // A DELETE no cycle sees: only a reconcile pass brings the table back to the source.
+            Assert.Contains(4, (await bed.ReadTableAsync()).Keys);
+            await bed.ExecuteAsync("DELETE FROM transactions WHERE customer_id = 4");
+            var expected = await bed.ExpectedProfilesAsync();
+            deadline = DateTime.UtcNow.AddSeconds(60);
+            while ((await bed.ReadTableAsync()).ContainsKey(4) && DateTime.UtcNow < deadline) await Task.Delay(250, Ct);
+            ProfileTestBed.AssertSameProfiles(expected, await bed.ReadTableAsync());
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task Once_while_another_instance_holds_the_writer_lock_says_so_retries_and_exits_one()
+    {
+        await using var bed = await ProfileTestBed.CreateAsync(maria, cql);
+        await bed.SeedAsync(customers: 5, products: 3, transactions: 20, seed: 36);
+        var environment = Environment(bed, bed.Cql.ConnectionString(bed.Keyspace));
+        environment["Profile__LockTimeout"] = "00:00:00";
+        environment["Profile__RunAttempts"] = "2";
+        environment["Profile__RunRetryDelay"] = "00:00:00.100";
+
+        await using (var held = await CustomerData.Pipelines.Common.SourceLock.TryAcquireAsync(bed.DataSource, "profile", "transactions", TimeSpan.Zero, Ct))
+        {
+            Assert.NotNull(held);
+            var (exitCode, output) = await RunToExitAsync(["--once"], environment);
+
+            Assert.Equal(1, exitCode);
+            Assert.Contains("another instance holds the writer lock", output, StringComparison.Ordinal);
+            Assert.Contains("Profile run attempt 1 of 2 failed", output, StringComparison.Ordinal);
+            Assert.Equal(0, await bed.StoredOffsetAsync());
+        }
+        Assert.Equal(0, (await RunToExitAsync(["--once"], environment)).ExitCode);
+        Assert.Equal(20, await bed.StoredOffsetAsync());
+    }
+
     private static Dictionary<string, string> Environment(ProfileTestBed bed, string cassandra) => new()
     {
         ["ConnectionStrings__customerdb"] = bed.ConnectionString,

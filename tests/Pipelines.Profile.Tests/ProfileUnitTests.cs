@@ -28,6 +28,23 @@ public sealed class ProfileUnitTests
     }
 
     [Fact]
+    public void A_customer_with_more_transactions_than_int_holds_is_a_counted_reject_not_an_exception()
+    {
+        var poison = new ProfileAggregate();
+        poison.Add("Toys", 3_000_000_000, 10m, null, null, 0, 0, 0);
+        var fine = new ProfileAggregate();
+        fine.Add("Toys", 2, 10m, null, null, 0, 0, 0);
+        var report = new DataQualityReport(5);
+        CustomerRecord Row(int id) => new(id, $"Customer_{id}", $"customer_{id}@example.com", "M", "2021-01-01");
+
+        var profiles = ProfileCycleRunner.BuildProfiles(new Dictionary<int, ProfileAggregate> { [1] = poison, [2] = fine }, [Row(1), Row(2)], report);
+
+        Assert.Equal([2], profiles.Select(p => p.CustomerId));
+        Assert.Equal(1, report.Rejects[QualityReasons.TotalOverflow]);
+        Assert.Contains("customer_id=1 ", report.RejectSamples(QualityReasons.TotalOverflow)[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_million_contiguous_ids_cost_one_run_and_the_watermark_walks_them()
     {
         var runs = new TxnIdRuns();
@@ -131,7 +148,7 @@ public sealed class ProfileUnitTests
         Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(context, TestContext.Current.CancellationToken)).Status); // just started
         time.Advance(TimeSpan.FromMinutes(6));
         Assert.Equal(HealthStatus.Unhealthy, (await check.CheckHealthAsync(context, TestContext.Current.CancellationToken)).Status); // no cycle finished yet
-        state.RecordSuccess();
+        state.MarkGood();
         Assert.Equal(HealthStatus.Healthy, (await check.CheckHealthAsync(context, TestContext.Current.CancellationToken)).Status);
         time.Advance(TimeSpan.FromMinutes(5.5));
         Assert.Equal(HealthStatus.Unhealthy, (await check.CheckHealthAsync(context, TestContext.Current.CancellationToken)).Status);

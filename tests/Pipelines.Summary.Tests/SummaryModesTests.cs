@@ -86,7 +86,7 @@ public sealed class SummaryModesTests(MariaDbFixture mariaDb, S3rverFixture s3)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var state = new SummaryHealthState(time);
-        var check = new SummaryHealthCheck(state, Options.Create(new SummaryOptions { UnhealthyAfter = TimeSpan.FromMinutes(1) }), time);
+        var check = new SummaryHealthCheck(state, Options.Create(new SummaryOptions { UnhealthyAfter = TimeSpan.FromMinutes(1) }));
         HealthStatus Status() => check.CheckHealthAsync(new HealthCheckContext(), TestContext.Current.CancellationToken).Result.Status;
 
         var starting = Status();
@@ -101,11 +101,11 @@ public sealed class SummaryModesTests(MariaDbFixture mariaDb, S3rverFixture s3)
     }
 
     [Theory]
-    [InlineData(new string[0], SummaryMode.Continuous, null, null)]
-    [InlineData(new[] { "--once" }, SummaryMode.Once, null, null)]
-    [InlineData(new[] { "--interval", "2.5", "--Lake:Root=/x" }, SummaryMode.Continuous, 2.5, null)]
-    [InlineData(new[] { "--rebuild", "--from", "2025-12-01" }, SummaryMode.Rebuild, null, "2025-12-01")]
-    public void Command_line_selects_the_mode(string[] args, SummaryMode mode, double? intervalSeconds, string? from)
+    [InlineData(new string[0], RunMode.Continuous, null, null)]
+    [InlineData(new[] { "--once" }, RunMode.Once, null, null)]
+    [InlineData(new[] { "--interval", "2.5", "--Lake:Root=/x" }, RunMode.Continuous, 2.5, null)]
+    [InlineData(new[] { "--rebuild", "--from", "2025-12-01" }, RunMode.Rebuild, null, "2025-12-01")]
+    public void Command_line_selects_the_mode(string[] args, RunMode mode, double? intervalSeconds, string? from)
     {
         var parsed = SummaryCommandLine.Parse(args);
 
@@ -168,6 +168,41 @@ public sealed class SummaryModesTests(MariaDbFixture mariaDb, S3rverFixture s3)
             Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
             Assert.Equal(System.Net.HttpStatusCode.OK, alive.StatusCode);
             Assert.Equal(3, (await lake.ListAsync(LakeLayout.SummaryTable + "/", ct)).Count);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task The_executable_reconciles_on_its_configured_interval_and_repairs_an_update()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var bed = await BedAsync("local");
+        await bed.InsertAsync(bed.RandomValid(80, Day0, 3, seed: 13), ct);
+        var lake = (LocalFolderLakeStorage)bed.NewLake();
+        var port = ServerProcess.FreeTcpPort();
+        // Summary:Reconcile:Interval as the AppHost passes it (environment), 1 s here so the test waits little.
+        var psi = Executable(["--interval", "0.3", "--urls", $"http://127.0.0.1:{port}"], bed.ConnectionString, lake.RootUri);
+        psi.Environment["Summary__Reconcile__Interval"] = "00:00:01";
+        using var process = Process.Start(psi)!;
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await WaitUntilAsync(async () => await bed.OffsetAsync(ct: ct) == 80, output, ct);
+            var before = await SummaryReconcileTests.LakeRowsAsync(bed, lake, ct);
+            await bed.ExecuteAsync("UPDATE transactions SET amount = amount / qty * (qty + 2), qty = qty + 2 WHERE txn_id = 5", ct);
+            var expected = await SummaryPipelineTests.IndependentSummaryAsync(bed, ct);
+            Assert.NotEqual(expected, before);
+
+            await WaitUntilAsync(async () => (await SummaryReconcileTests.LakeRowsAsync(bed, lake, ct)).SequenceEqual(expected), output, ct);
+            lock (output) Assert.Contains("1 repaired", output.ToString(), StringComparison.Ordinal);
         }
         finally
         {
