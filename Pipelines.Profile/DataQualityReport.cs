@@ -84,7 +84,7 @@ public sealed class DataQualityReport(int samplesPerReason)
             Interlocked.Add(ref _count, count);
             lock (_lock)
             {
-                if (_samples.Count < maxSamples) _samples.Add(sample);
+                if (_samples.Count < maxSamples) _samples.Add(PersonalData.Cap(sample));
             }
         }
 

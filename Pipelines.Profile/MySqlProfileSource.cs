@@ -562,7 +562,7 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
         {
             if (row.CustomerId is not { } id)
             {
-                report.Reject(QualityReasons.CustomerIdNull, $"email={row.Email ?? "NULL"}");
+                report.Reject(QualityReasons.CustomerIdNull, $"email={PersonalData.DescribeEmail(row.Email)}");
                 continue;
             }
             if (!rowsById.TryGetValue(id, out var list)) rowsById[id] = list = new List<CustomerRecord>(1);
@@ -579,7 +579,7 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
             var row = list[0];
             if (row.Email is null || !EmailFormat().IsMatch(row.Email))
             {
-                report.Reject(QualityReasons.EmailInvalid, $"customer_id={id} email={row.Email ?? "NULL"}");
+                report.Reject(QualityReasons.EmailInvalid, $"customer_id={id} email={PersonalData.DescribeEmail(row.Email)}");
                 continue;
             }
             if (row.Gender is not null && row.Gender is not ("M" or "F" or "O"))

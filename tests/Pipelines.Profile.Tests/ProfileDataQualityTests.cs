@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using CustomerData.Contracts.Offsets;
 using MySqlConnector;
 
@@ -38,7 +39,8 @@ public sealed class ProfileDataQualityTests(MariaDbFixture maria, CqlDevServerFi
         Assert.Equal(1, rejects[QualityReasons.SignupDateInvalid]);
         Assert.Equal(1, rejects[QualityReasons.CustomerMissing]);
         Assert.Equal(1, rejects[QualityReasons.TransactionCustomerIdNull]);
-        Assert.Equal(["customer_id=2 email=not-an-email"], result.Report.RejectSamples(QualityReasons.EmailInvalid));
+        // The sample tells the shape of the bad email, never the email itself (no personal data in logs).
+        Assert.Equal(["customer_id=2 email=<email: 12 chars, no '@'>"], result.Report.RejectSamples(QualityReasons.EmailInvalid));
         Assert.Equal(["txn_id=10"], result.Report.RejectSamples(QualityReasons.TransactionCustomerIdNull));
         Assert.Equal(["customer_id=77 transactions=1"], result.Report.RejectSamples(QualityReasons.CustomerMissing));
         var warnings = result.Report.Warnings;
@@ -111,5 +113,56 @@ public sealed class ProfileDataQualityTests(MariaDbFixture maria, CqlDevServerFi
         var error = await Assert.ThrowsAsync<SourceSchemaException>(() => MySqlProfileSource.VerifySchemaAsync(connection, Ct));
 
         Assert.Contains("transactions.amount is double, expected one of decimal", error.Message);
+    }
+
+    [Fact]
+    public async Task A_full_cycle_logs_and_traces_no_email_or_name_even_for_rejected_rows()
+    {
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name.StartsWith("CustomerData", StringComparison.Ordinal),
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        await using var bed = await ProfileTestBed.CreateAsync(maria, cql);
+        await bed.ExecuteAsync(
+            "SET SESSION sql_mode = '';" +
+            "INSERT INTO customers VALUES (1, 'Quill_Pii_Name', 'quill.pii@example.com', 'M', '2022-01-01'), (2, 'Rook_Pii_Name', 'rook.pii-at-example.com', 'F', '2022-01-01');" +
+            "INSERT INTO products VALUES (1, 'Thing', 'Home', 10.00);" +
+            "INSERT INTO transactions (txn_id, customer_id, product_id, qty, amount, txn_timestamp) VALUES (1, 1, 1, 1, 10.00, '2024-01-01 00:00:00'), (2, 2, 1, 1, 10.00, '2024-01-01 00:00:00');");
+        var logs = new CapturedLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        var runner = await bed.CreateRunnerAsync(loggers: loggers);
+
+        var result = await runner.RunCycleAsync(CycleMode.Incremental, Ct);
+
+        Assert.True(result.Succeeded, result.Error?.ToString());
+        Assert.Equal(1, result.Report.Rejects[QualityReasons.EmailInvalid]);
+        Assert.NotEmpty(logs.Lines);
+        var telemetry = string.Join('\n', logs.Lines.Concat(spans.Select(s => s.DisplayName + " " + string.Join(' ', s.TagObjects.Select(t => $"{t.Key}={t.Value}")))));
+        foreach (var personal in new[] { "Quill_Pii_Name", "Rook_Pii_Name", "quill.pii@example.com", "rook.pii-at-example.com" })
+        {
+            Assert.DoesNotContain(personal, telemetry, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    private sealed class CapturedLoggerProvider : ILoggerProvider
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+        public IReadOnlyList<string> Lines => [.. _lines];
+        public ILogger CreateLogger(string categoryName) => new Logger(_lines);
+        public void Dispose() { }
+
+        private sealed class Logger(System.Collections.Concurrent.ConcurrentQueue<string> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+            public bool IsEnabled(LogLevel logLevel) => true;
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue(formatter(state, exception) + " " + exception + " " + (state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(' ', pairs.Select(p => $"{p.Key}={FormatValue(p.Value)}")) : ""));
+
+            private static string FormatValue(object? value) => value is System.Collections.IEnumerable items and not string ? string.Join(',', items.Cast<object?>()) : value?.ToString() ?? "";
+        }
     }
 }
