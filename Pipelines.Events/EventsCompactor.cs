@@ -32,14 +32,20 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
         var now = time.GetUtcNow().UtcDateTime;
         var from = DateOnly.FromDateTime(now).AddDays(-Settings.LookbackDays);
         var results = new List<CompactionResult>();
+        // Read before the days are listed: positions only move forward, so a file they hold stays held.
+        var positions = await PartitionPosition.ReadAllAsync(lake, cancellationToken);
         foreach (var view in await _reader.ReadDaysAsync(from, null, cancellationToken))
         {
             EventsTelemetry.SetFilesPerDay(LakeLayout.Day(view.Day), view.Readable.Count);
             await DeleteReplacedAsync(view, now, cancellationToken);
             if (!NeedsCompaction(view, now)) continue;
             var batches = BatchesOf(view.Readable);
-            var committed = committedOffsets(batches);
-            var result = await CompactDayAsync(view.Day, b => committed.TryGetValue((b.Topic, b.Partition), out var c) && b.FirstOffset < c, cancellationToken, isLeader);
+            // The lake's own positions say what is committed; the group's offsets only for partitions without one
+            // (a lake written before positions). Offsets can be reset past what the lake holds.
+            var committed = committedOffsets(batches.Where(b => !positions.ContainsKey((b.Topic, b.Partition))).ToList());
+            var result = await CompactDayAsync(view.Day, b => positions.TryGetValue((b.Topic, b.Partition), out var p)
+                ? p.Holds(b)
+                : b.Epoch == 0 && committed.TryGetValue((b.Topic, b.Partition), out var c) && b.FirstOffset < c, cancellationToken, isLeader);
             if (result is not null)
             {
                 results.Add(result);

@@ -30,6 +30,10 @@ public sealed partial class EventsIngestionService(
     private readonly List<PartitionBatch> _failed = [];
     private readonly Queue<InFlightWrite> _inflight = new();
     private readonly Dictionary<TopicPartition, Offset> _needsCleanup = [];
+    private readonly Dictionary<TopicPartition, ResumePlan> _plans = [];
+    // The last write started per partition: the next batch publishes its lake position only after this one did.
+    private readonly Dictionary<TopicPartition, Task<int>> _lastWrite = [];
+    private readonly TopicIncarnation _incarnation = new(consumerFactory);
     private int _retryAttempt;
     private DateTime _nextRetryUtc;
     private bool _paused;
@@ -102,6 +106,7 @@ public sealed partial class EventsIngestionService(
         finally
         {
             consumer.Close();
+            _incarnation.Dispose();
         }
     }
 
@@ -170,13 +175,13 @@ public sealed partial class EventsIngestionService(
             : result.Message.Timestamp.UtcDateTime;
         if (!_open.TryGetValue(tp, out var batch))
         {
-            _open[tp] = batch = new PartitionBatch(tp);
+            _open[tp] = batch = new PartitionBatch(tp) { Plan = _plans.GetValueOrDefault(tp) };
         }
         else if (!batch.IsEmpty && _failed.Count == 0 && kafkaUtc - batch.FirstRecordUtc >= _options.MaxBatchSpan)
         {
             // Record time closes the batch before this record: data-driven, so a replay cuts it the same way.
             CloseBatch(consumer, batch);
-            _open[tp] = batch = new PartitionBatch(tp);
+            _open[tp] = batch = new PartitionBatch(tp) { Plan = batch.Plan };
         }
 
         batch.Add(offset, result.Message.Key, result.Message.Value, kafkaUtc, time.GetUtcNow().UtcDateTime);
@@ -321,7 +326,31 @@ public sealed partial class EventsIngestionService(
     }
 
     /// <summary>Starts the batch's write on the pool: it decodes the batch first, which must not hold up the consume thread.</summary>
-    private Task<int> StartWrite(PartitionBatch batch) => batch.Write = Task.Run(() => WriteFilesAsync(batch));
+    private Task<int> StartWrite(PartitionBatch batch)
+    {
+        var tp = batch.TopicPartition;
+        var previous = _lastWrite.GetValueOrDefault(tp);
+        if (previous is { IsCompletedSuccessfully: true }) previous = null;
+        var write = batch.Write = Task.Run(() => WriteBatchAsync(batch, previous));
+        _lastWrite[tp] = write;
+        return write;
+    }
+
+    /// <summary>
+    /// The batch's files, then (once the partition's previous batch published its position: positions only move
+    /// forward, over durable files) the partition's lake position past the batch. Only then is the batch committed to Kafka.
+    /// </summary>
+    private async Task<int> WriteBatchAsync(PartitionBatch batch, Task<int>? previous)
+    {
+        var files = await WriteFilesAsync(batch);
+        if (previous is not null) await previous;
+        var tp = batch.TopicPartition;
+        var plan = batch.Plan ?? new ResumePlan(ResumeKind.Committed, batch.FirstOffset, 0, null, null, null);
+        var position = plan.Position(tp.Topic, tp.Partition.Value, batch.LastOffset + 1, time.GetUtcNow().UtcDateTime);
+        batch.Fence.Token.ThrowIfCancellationRequested();
+        await lake.PublishAsync(position.Key, position.ToJson(), batch.Fence.Token);
+        return files;
+    }
 
     private async Task<int> WriteFilesAsync(PartitionBatch batch)
     {
@@ -334,7 +363,7 @@ public sealed partial class EventsIngestionService(
             writes.Add(Task.Run(async () =>
             {
                 var content = await EventParquet.WriteEventsAsync(rows, Math.Max(1, rows.Count), BatchMetadata(batch));
-                await PublishFencedAsync(batch, EventFileNames.EventsBatchKey(day.Key, tp.Topic, tp.Partition.Value, batch.FirstOffset), content);
+                await PublishFencedAsync(batch, EventFileNames.EventsBatchKey(day.Key, tp.Topic, tp.Partition.Value, batch.FirstOffset, batch.Epoch), content);
             }));
         }
         foreach (var day in batch.Malformed.GroupBy(m => m.KafkaDate))
@@ -343,7 +372,7 @@ public sealed partial class EventsIngestionService(
             writes.Add(Task.Run(async () =>
             {
                 var content = await EventParquet.WriteMalformedAsync(rows);
-                await PublishFencedAsync(batch, EventFileNames.MalformedBatchKey(day.Key, tp.Topic, tp.Partition.Value, batch.FirstOffset), content);
+                await PublishFencedAsync(batch, EventFileNames.MalformedBatchKey(day.Key, tp.Topic, tp.Partition.Value, batch.FirstOffset, batch.Epoch), content);
             }));
         }
         await Task.WhenAll(writes);
@@ -363,6 +392,7 @@ public sealed partial class EventsIngestionService(
         ["kafka_topic"] = batch.TopicPartition.Topic,
         ["kafka_partition"] = batch.TopicPartition.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["kafka_first_offset"] = batch.FirstOffset.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["kafka_epoch"] = batch.Epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["kafka_last_offset"] = batch.LastOffset.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
@@ -425,39 +455,82 @@ public sealed partial class EventsIngestionService(
 
     private IEnumerable<TopicPartitionOffset> OnAssigned(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartition> partitions)
     {
+        // An exception thrown here would escape Consume and end the consume loop: everything is caught.
         _assignmentChanged = true;
-        state.IsCompactionLeader = consumer.Assignment.Concat(partitions).Any(tp => tp.Topic == _options.Topic && tp.Partition.Value == 0);
-        List<TopicPartitionOffset> committed;
         try
         {
-            committed = consumer.Committed(partitions, KafkaWait);
-        }
-        catch (KafkaException ex)
-        {
-            LogCleanupFailed(ex, partitions.Count);
-            foreach (var tp in partitions) _needsCleanup[tp] = Offset.Unset;
-            return partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Unset));
-        }
-        foreach (var tpo in committed)
-        {
-            _open.Remove(tpo.TopicPartition);
-            _atEnd.Remove(tpo.TopicPartition);
-            if (tpo.Offset.Value >= 0) _nextOffset[tpo.TopicPartition] = tpo.Offset.Value;
-            else _nextOffset.Remove(tpo.TopicPartition);
-        }
-        try
-        {
-            RunBounded(ct => RemoveUncommittedFilesAsync(committed, ct));
+            state.IsCompactionLeader = consumer.Assignment.Concat(partitions).Any(tp => tp.Topic == _options.Topic && tp.Partition.Value == 0);
+            foreach (var tp in partitions)
+            {
+                _open.Remove(tp);
+                _atEnd.Remove(tp);
+                _nextOffset.Remove(tp);
+            }
+            var plans = PlanResume(consumer, partitions);
+            LogAssigned(string.Join(", ", plans.Select(p => $"{p.Key.Partition.Value}@{p.Value.Offset} ({p.Value.Kind}, epoch {p.Value.Epoch})")));
+            return plans.Select(p => new TopicPartitionOffset(p.Key, new Offset(p.Value.Offset))).ToList();
         }
         catch (Exception ex)
         {
-            // Nothing of these partitions is consumed until the clean-up succeeds (see RetryCleanup).
+            // Nothing of these partitions is consumed until the plan and clean-up succeed (see RetryCleanup).
             LogCleanupFailed(ex, partitions.Count);
-            foreach (var tpo in committed) _needsCleanup[tpo.TopicPartition] = tpo.Offset;
+            foreach (var tp in partitions) _needsCleanup[tp] = Offset.Unset;
             state.Degrade("clean-up after assignment failed: " + ex.Message);
+            return partitions.Select(tp => new TopicPartitionOffset(tp, Offset.Unset)).ToList();
         }
-        LogAssigned(string.Join(", ", committed.Select(c => $"{c.Partition.Value}@{c.Offset}")));
-        return committed;
+    }
+
+    /// <summary>
+    /// Decides for each partition where it resumes (see <see cref="ResumePlan.Decide"/>: the lake's position rules, not
+    /// the group's committed offset), deletes the batch files it can prove uncommitted and records the partition's
+    /// position (first assignment, new epoch, past retention) before any batch of it is written.
+    /// </summary>
+    private Dictionary<TopicPartition, ResumePlan> PlanResume(IConsumer<byte[]?, byte[]?> consumer, IReadOnlyList<TopicPartition> partitions)
+    {
+        var committed = consumer.Committed(partitions.ToList(), KafkaWait).ToDictionary(c => c.TopicPartition, c => c.Offset.Value);
+        var ids = partitions.Select(tp => tp.Topic).Distinct().ToDictionary(t => t, t => _incarnation.Lookup(consumer, t, KafkaWait));
+        var plans = new Dictionary<TopicPartition, ResumePlan>();
+        var publish = new List<PartitionPosition>();
+        var now = time.GetUtcNow().UtcDateTime;
+        foreach (var tp in partitions)
+        {
+            var marks = consumer.QueryWatermarkOffsets(tp, KafkaWait);
+            PartitionPosition? position = null;
+            RunBounded(async ct => position = await PartitionPosition.ReadAsync(lake, tp.Topic, tp.Partition.Value, ct));
+            var groupOffset = committed.GetValueOrDefault(tp, Offset.Unset.Value);
+            var plan = ResumePlan.Decide(position, groupOffset, marks.Low.Value, marks.High.Value, ids[tp.Topic].TopicId, ids[tp.Topic].ClusterId);
+            plans[tp] = plan;
+            switch (plan.Kind)
+            {
+                case ResumeKind.NewEpoch:
+                    LogNewEpoch(tp.Topic, tp.Partition.Value, plan.Epoch, position!.NextOffset, marks.High.Value, position.TopicId, plan.TopicId, position.ClusterId, plan.ClusterId);
+                    break;
+                case ResumeKind.PastRetention:
+                    EventsTelemetry.OffsetsPastRetention.Add(plan.Offset - position!.NextOffset);
+                    LogPastRetention(tp.Topic, tp.Partition.Value, position.NextOffset, plan.Offset, plan.Offset - position.NextOffset);
+                    state.Degrade($"partition {tp.Partition.Value}: offsets {position.NextOffset}..{plan.Offset - 1} were deleted by retention before the lake got them");
+                    break;
+                case ResumeKind.LakePosition when groupOffset != plan.Offset:
+                    LogGroupOffsetIgnored(tp.Topic, tp.Partition.Value, groupOffset, plan.Offset);
+                    break;
+            }
+            if (position is null || plan.Kind is ResumeKind.NewEpoch or ResumeKind.PastRetention
+                || position.TopicId != plan.TopicId || position.ClusterId != plan.ClusterId)
+            {
+                publish.Add(plan.Position(tp.Topic, tp.Partition.Value, plan.Offset, now));
+            }
+        }
+        RunBounded(ct => RemoveUncommittedFilesAsync(plans, ct));
+        RunBounded(async ct =>
+        {
+            foreach (var p in publish) await lake.PublishAsync(p.Key, p.ToJson(), ct);
+        });
+        foreach (var (tp, plan) in plans)
+        {
+            _plans[tp] = plan;
+            _nextOffset[tp] = plan.Offset;
+        }
+        return plans;
     }
 
     private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
@@ -506,6 +579,8 @@ public sealed partial class EventsIngestionService(
             _atEnd.Remove(tp);
             _nextOffset.Remove(tp);
             _needsCleanup.Remove(tp);
+            _plans.Remove(tp);
+            _lastWrite.Remove(tp);
             EventsTelemetry.ForgetLag(tp.Partition.Value);
             if (tp.Partition.Value == 0) state.IsCompactionLeader = false;
         }
@@ -560,6 +635,23 @@ public sealed partial class EventsIngestionService(
     {
         var deleted = 0;
         var published = batch.Published.ToArray();
+        try
+        {
+            var tp = batch.TopicPartition;
+            if (await PartitionPosition.ReadAsync(lake, tp.Topic, tp.Partition.Value) is { } position
+                && position.Holds(new BatchFileName(tp.Topic, tp.Partition.Value, batch.FirstOffset) { Epoch = batch.Epoch }))
+            {
+                // Its position was published: the lake holds the batch (only the Kafka commit is missing) and the
+                // partition's next owner resumes after it. Deleting the files now would lose the events.
+                LogAbandonedKept(tp.Topic, tp.Partition.Value, batch.FirstOffset, batch.LastOffset);
+                return;
+            }
+        }
+        catch (Exception ex)
+        {
+            LogAbandonedDeleteFailed(ex, PartitionPosition.KeyOf(batch.TopicPartition.Topic, batch.TopicPartition.Partition.Value));
+            return; // unknown whether the lake holds it: keep the files; the next owner's clean-up decides
+        }
         // The latest content per key: a retry of the batch may have published it again.
         foreach (var (key, content) in published.GroupBy(p => p.Key).Select(g => g.Last()))
         {
@@ -585,19 +677,12 @@ public sealed partial class EventsIngestionService(
         if (time.GetUtcNow().UtcDateTime < _nextRetryUtc) return;
         try
         {
-            var committed = consumer.Committed(waiting, KafkaWait);
-            // A partition without a committed offset is replayed from the log's start, which retention may
-            // have moved past 0: only files the replay will write again may go, never ones it cannot.
-            var replayFrom = committed.Select(c => c.Offset.Value >= 0 ? c
-                : new TopicPartitionOffset(c.TopicPartition, consumer.QueryWatermarkOffsets(c.TopicPartition, KafkaWait).Low)).ToList();
-            RunBounded(ct => RemoveUncommittedFilesAsync(replayFrom, ct));
-            foreach (var tpo in committed)
+            var plans = PlanResume(consumer, waiting);
+            foreach (var (tp, plan) in plans)
             {
-                consumer.Seek(new TopicPartitionOffset(tpo.TopicPartition, tpo.Offset.Value >= 0 ? tpo.Offset : Offset.Beginning));
-                _needsCleanup.Remove(tpo.TopicPartition);
-                _open.Remove(tpo.TopicPartition);
-                if (tpo.Offset.Value >= 0) _nextOffset[tpo.TopicPartition] = tpo.Offset.Value;
-                else _nextOffset.Remove(tpo.TopicPartition);
+                consumer.Seek(new TopicPartitionOffset(tp, new Offset(plan.Offset)));
+                _needsCleanup.Remove(tp);
+                _open.Remove(tp);
             }
             if (_failed.Count == 0)
             {
@@ -626,17 +711,22 @@ public sealed partial class EventsIngestionService(
         task.GetAwaiter().GetResult();
     }
 
-    /// <summary>Deletes batch files (events and malformed) at or above the offset consumption resumes from: a crashed batch's leftovers.</summary>
-    private async Task RemoveUncommittedFilesAsync(IReadOnlyList<TopicPartitionOffset> resumeFrom, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes the batch files (events and malformed) a plan proves uncommitted: of the partition's current epoch, at
+    /// or above the lake's position (a crashed or abandoned batch's leftovers, which the resumed stream writes again).
+    /// </summary>
+    private async Task RemoveUncommittedFilesAsync(IReadOnlyDictionary<TopicPartition, ResumePlan> plans, CancellationToken cancellationToken)
     {
-        var from = resumeFrom.ToDictionary(c => (c.Topic, c.Partition.Value), c => Math.Max(0, c.Offset.Value));
+        var from = plans.Where(p => p.Value.RemoveFrom is not null)
+            .ToDictionary(p => (p.Key.Topic, p.Key.Partition.Value), p => (p.Value.Epoch, From: p.Value.RemoveFrom!.Value));
+        if (from.Count == 0) return;
         var removed = 0;
         foreach (var prefix in new[] { LakeLayout.EventsTable + "/", LakeLayout.EventsMalformed + "/" })
         {
             foreach (var o in await lake.ListAsync(prefix, cancellationToken))
             {
                 if (EventFileNames.TryParseBatch(EventFileNames.FileName(o.Key), out var b)
-                    && from.TryGetValue((b.Topic, b.Partition), out var c) && b.FirstOffset >= c)
+                    && from.TryGetValue((b.Topic, b.Partition), out var c) && b.Epoch == c.Epoch && b.FirstOffset >= c.From)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     await lake.DeleteAsync(o.Key, cancellationToken);
@@ -646,6 +736,18 @@ public sealed partial class EventsIngestionService(
         }
         if (removed > 0) LogRemovedUncommitted(removed);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Topic}/{Partition} is another topic incarnation than the lake's (lake position {LakeNextOffset}, log end {LogEnd}, topic id {LakeTopicId} -> {TopicId}, cluster {LakeClusterId} -> {ClusterId}): epoch {Epoch} starts at the log start; the lake's events stay")]
+    private partial void LogNewEpoch(string topic, int partition, int epoch, long lakeNextOffset, long logEnd, string? lakeTopicId, string? topicId, string? lakeClusterId, string? clusterId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Topic}/{Partition}: the lake holds it up to offset {LakeNextOffset} but the log now starts at {LogStart}; {Lost} message(s) were deleted by retention before the lake got them. Going on from the log start")]
+    private partial void LogPastRetention(string topic, int partition, long lakeNextOffset, long logStart, long lost);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Topic}/{Partition}: the group's committed offset {GroupOffset} differs from the lake's position {LakeNextOffset} (offsets expired, reset or deleted); resuming from the lake's position")]
+    private partial void LogGroupOffsetIgnored(string topic, int partition, long groupOffset, long lakeNextOffset);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Abandoned batch {Topic}/{Partition} offsets {FirstOffset}..{LastOffset} is held by the lake's position already: its files stay, the next owner resumes after it")]
+    private partial void LogAbandonedKept(string topic, int partition, long firstOffset, long lastOffset);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {Topic} in group {GroupId}")]
     private partial void LogStarted(string topic, string groupId);
@@ -674,7 +776,7 @@ public sealed partial class EventsIngestionService(
     [LoggerMessage(Level = LogLevel.Error, Message = "Clean-up of {Partitions} assigned partition(s) failed; they stay paused until it succeeds")]
     private partial void LogCleanupFailed(Exception ex, int partitions);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Assigned partitions (partition@committed): {Partitions}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Assigned partitions (partition@resume offset): {Partitions}")]
     private partial void LogAssigned(string partitions);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Revoked partitions {Partitions}; their open batches are dropped (not committed)")]

@@ -29,6 +29,10 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     private int _chunkUsed;
 
     public TopicPartition TopicPartition { get; } = topicPartition;
+
+    /// <summary>The partition's resume plan when the batch opened: its epoch names the files, its ids go into the lake position.</summary>
+    public ResumePlan? Plan { get; init; }
+    public int Epoch => Plan?.Epoch ?? 0;
     public long FirstOffset { get; private set; } = -1;
     public long LastOffset { get; private set; } = -1;
     public DateTime FirstRecordUtc { get; private set; }
