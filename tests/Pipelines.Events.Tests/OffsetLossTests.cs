@@ -45,30 +45,26 @@ public sealed class OffsetLossTests(KafkaFixture kafka)
         // While the pipeline is down, more events come and the group's offsets change.
         sent.AddRange(await TestEvents.ProduceAsync(producer, topic, 2_000, malformedEvery: 20, BaseTime, startIndex: 100_000, cancellationToken: ct));
         var tps = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList();
-        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
-        using (var offsets = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = group }).Build())
+        var secondGroup = group;
+        if (change == OffsetChange.Deleted)
         {
-            switch (change)
-            {
-                case OffsetChange.Deleted:
-                    await admin.DeleteGroupsAsync([group], new Confluent.Kafka.Admin.DeleteGroupsOptions { RequestTimeout = TimeSpan.FromSeconds(10) });
-                    break;
-                case OffsetChange.ResetToEarliest:
-                    offsets.Commit(tps.Select(tp => new TopicPartitionOffset(tp, 0)));
-                    break;
-                case OffsetChange.ResetToLatest:
-                    offsets.Commit(tps.Select(tp => new TopicPartitionOffset(tp, offsets.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(5)).High)));
-                    break;
-            }
-            var committed = offsets.Committed(tps, TimeSpan.FromSeconds(5));
-            if (change == OffsetChange.Deleted) Assert.All(committed, c => Assert.True(c.Offset.Value < 0, $"{c.TopicPartition} still has offset {c.Offset}"));
+            // The mock cluster has no DeleteGroups/OffsetDelete: a group that has never committed, made the lake's owner
+            // (as if its offsets had expired), is what the pipeline sees after the group's offsets were deleted.
+            secondGroup = group + "-offsets-gone";
+            await lake.PublishAsync(LakeIdentity.Key, new LakeIdentity(secondGroup, topic, DateTime.UtcNow).ToJson(), ct);
+        }
+        else
+        {
+            CommitAsMember(bootstrap, group, topic, tps, offsets => change == OffsetChange.ResetToEarliest
+                ? tps.Select(tp => new TopicPartitionOffset(tp, 0)).ToList()
+                : tps.Select(tp => new TopicPartitionOffset(tp, offsets.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(5)).High)).ToList());
         }
 
-        await using (var second = await PipelineHost.StartAsync(bootstrap, lakeFolder.Root, topic, group, Settings(lakeFolder.Root)))
+        await using (var second = await PipelineHost.StartAsync(bootstrap, lakeFolder.Root, topic, secondGroup, Settings(lakeFolder.Root)))
         {
             // The lake's positions must reach the log end (the group's offsets may have been there all along).
             await WaitForPositionsAsync(lake, topic, tps, t => QueryHigh(bootstrap, t), ct);
-            await Lake.WaitForCommittedAsync(bootstrap, topic, group, partitions, TimeSpan.FromSeconds(60));
+            await Lake.WaitForCommittedAsync(bootstrap, topic, secondGroup, partitions, TimeSpan.FromSeconds(60));
         }
         await Lake.AssertExactlyOnceAsync(lake, sent);
     }
@@ -117,6 +113,28 @@ public sealed class OffsetLossTests(KafkaFixture kafka)
         var positions = await PartitionPosition.ReadAllAsync(lake, ct);
         Assert.All(positions.Values.Where(p => p.Topic == topic), p => Assert.Equal(1, p.Epoch));
         Assert.Contains(events, e => EventFileNames.TryParseBatch(EventFileNames.FileName(e.Key), out var b) && b.Epoch == 1);
+    }
+
+    /// <summary>Commits as a member of the group (the mock refuses a standalone commit for a group that had members), as a reset tool would.</summary>
+    private static void CommitAsMember(string bootstrap, string group, string topic, List<TopicPartition> tps, Func<IConsumer<Ignore, Ignore>, List<TopicPartitionOffset>> offsets)
+    {
+        using var member = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap, GroupId = group, EnableAutoCommit = false, AutoOffsetReset = AutoOffsetReset.Latest,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
+        }).Build();
+        member.Subscribe(topic);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (member.Assignment.Count < tps.Count)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("the resetting member got no assignment");
+            member.Consume(TimeSpan.FromMilliseconds(100));
+        }
+        var target = offsets(member);
+        member.Commit(target);
+        var committed = member.Committed(tps, TimeSpan.FromSeconds(5));
+        Assert.Equal(target.Select(t => t.Offset.Value), committed.OrderBy(c => c.Partition.Value).Select(c => c.Offset.Value));
+        member.Close();
     }
 
     private static long QueryHigh(string bootstrap, TopicPartition tp)
