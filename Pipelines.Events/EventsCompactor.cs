@@ -12,8 +12,8 @@ public sealed record CompactionResult(DateOnly Day, long Generation, int InputFi
 /// Rewrites a day's many small batch files into few big ones, sorted by customer_id then event_timestamp
 /// (then event_id), in row groups small enough that customer_id min/max statistics prune well.
 /// Readers follow the day's manifest (<see cref="CompactionManifest"/>): outputs are written first under new
-/// names nobody reads, then one manifest write switches readers over, and the replaced files are deleted only
-/// after a grace period. Only batch files whose offsets are committed are taken, so a replay can never bring
+/// names nobody reads, then one manifest write switches readers over, and the replaced files are deleted right
+/// after it, so a plain glob of the table sees a day's events twice only for those deletes. Only batch files whose offsets are committed are taken, so a replay can never bring
 /// back an event that a compacted file already holds. One compactor should run at a time (the instance that owns
 /// the topic's partition 0); when two overlap after a rebalance, each writes its outputs under names of its own
 /// and the manifest is created only if its generation does not exist yet, so exactly one of them switches the
@@ -132,6 +132,20 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
             return null;
         }
 
+        // The replaced files leave the day folder right after the switch, so a plain glob of the table
+        // (events/*/*.parquet) sees the outputs and the inputs together only for these deletes (concurrent: on S3
+        // each is a request). Manifest-following readers that still hold the old list find a file gone and list again.
+        var switched = Stopwatch.GetTimestamp();
+        try
+        {
+            await Task.WhenAll(inputs.Select(o => lake.DeleteAsync(o.Key, cancellationToken)));
+            EventsTelemetry.GlobOverlap.Record(Stopwatch.GetElapsedTime(switched).TotalSeconds);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The switch stands; the next pass deletes what is left (DeleteReplacedAsync).
+            logger.LogWarning(ex, "Deleting the files compaction of {EventDate} generation {Generation} replaced failed; the next pass retries", LakeLayout.Day(day), generation);
+        }
         EventsTelemetry.Compactions.Add(1);
         activity?.SetTag("events.compaction.inputs", inputs.Count);
         activity?.SetTag("events.compaction.rows", rows.Count);
@@ -145,14 +159,17 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
         foreach (var name in outputs) await lake.DeleteAsync(LakeLayout.EventsPartition(day) + name, cancellationToken);
     }
 
-    /// <summary>Deletes replaced files (and superseded manifests) once the readers' grace period has passed.</summary>
+    /// <summary>
+    /// Deletes replaced files a compaction left (it crashed between its switch and its deletes: a plain glob would see
+    /// their events twice, so at once), and superseded manifests and never-switched outputs once the grace period has passed.
+    /// </summary>
     public async Task DeleteReplacedAsync(EventsDayView view, DateTime nowUtc, CancellationToken cancellationToken)
     {
         if (view.Manifest is not { } manifest) return;
         var existing = view.Objects.ToDictionary(o => EventFileNames.FileName(o.Key), o => o.Key, StringComparer.Ordinal);
         foreach (var replaced in manifest.Replaced)
         {
-            if (replaced.ReplacedUtc + Settings.ReplacedFileGrace <= nowUtc && existing.TryGetValue(replaced.Name, out var key))
+            if (existing.TryGetValue(replaced.Name, out var key))
             {
                 await lake.DeleteAsync(key, cancellationToken);
             }

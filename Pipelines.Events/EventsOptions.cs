@@ -87,7 +87,10 @@ public sealed class CompactionOptions
     /// <summary>Rows per row group in compacted files: small enough that min/max of customer_id prunes well.</summary>
     public int RowGroupRows { get; set; } = 65_536;
 
-    /// <summary>Files replaced by a compaction stay this long, so readers holding the previous file list finish.</summary>
+    /// <summary>
+    /// Superseded manifests (and outputs of compactions that never switched) stay this long. Replaced data files do
+    /// not: they leave the day folder right after the switch, so a plain glob never holds them beside their replacement.
+    /// </summary>
     public TimeSpan ReplacedFileGrace { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Only days this recent are looked at (older closed days are final already).</summary>

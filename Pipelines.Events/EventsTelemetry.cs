@@ -18,6 +18,7 @@ public static class EventsTelemetry
     public static readonly Histogram<double> BatchDuration = Meter.CreateHistogram<double>("events.batch.duration", "s", "Time to write and commit one batch.");
     public static readonly Counter<long> BatchFailures = Meter.CreateCounter<long>("events.batch.failures", "{batch}", "Batch writes or commits that failed and will be retried.");
     public static readonly Counter<long> OffsetsPastRetention = Meter.CreateCounter<long>("events.offsets.past_retention", "{message}", "Messages retention deleted before the lake got them (the lake's position was below the log start).");
+    public static readonly Histogram<double> GlobOverlap = Meter.CreateHistogram<double>("events.compaction.glob_overlap", "s", "Time from a compaction's switch until its replaced files left the day folder (a plain glob sees both meanwhile).");
     public static readonly Counter<long> Compactions = Meter.CreateCounter<long>("events.compactions", "{compaction}", "Day compactions published.");
 
     private static readonly ConcurrentDictionary<int, long> s_lag = new();

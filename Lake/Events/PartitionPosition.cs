@@ -35,7 +35,26 @@ public sealed record PartitionPosition(string Topic, int Partition, int Epoch, l
         JsonSerializer.Deserialize<PartitionPosition>(json, s_json) ?? throw new InvalidDataException("empty partition position");
 
     public static async Task<PartitionPosition?> ReadAsync(ILakeStorage lake, string topic, int partition, CancellationToken cancellationToken = default) =>
-        await lake.ReadAsync(KeyOf(topic, partition), cancellationToken) is { } bytes ? FromJson(bytes) : null;
+        await ReadKeyAsync(lake, KeyOf(topic, partition), cancellationToken) is { } bytes ? FromJson(bytes) : null;
+
+    /// <summary>
+    /// A position object is overwritten after every batch: a read racing an overwrite may fail on some stores
+    /// (s3rver answers 500 then), so a failed read is tried again a few times before the error counts.
+    /// </summary>
+    private static async Task<byte[]?> ReadKeyAsync(ILakeStorage lake, string key, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await lake.ReadAsync(key, cancellationToken);
+            }
+            catch (Exception) when (attempt < 4 && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(25 * attempt, cancellationToken);
+            }
+        }
+    }
 
     /// <summary>Every partition position the lake holds, by (topic, partition).</summary>
     public static async Task<IReadOnlyDictionary<(string Topic, int Partition), PartitionPosition>> ReadAllAsync(ILakeStorage lake, CancellationToken cancellationToken = default)
@@ -44,7 +63,7 @@ public sealed record PartitionPosition(string Topic, int Partition, int Epoch, l
         foreach (var o in await lake.ListAsync(Folder, cancellationToken))
         {
             if (!o.Key.EndsWith(".json", StringComparison.Ordinal)) continue;
-            if (await lake.ReadAsync(o.Key, cancellationToken) is not { } bytes) continue; // replaced or gone meanwhile
+            if (await ReadKeyAsync(lake, o.Key, cancellationToken) is not { } bytes) continue; // gone meanwhile
             var p = FromJson(bytes);
             result[(p.Topic, p.Partition)] = p;
         }
