@@ -34,7 +34,10 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
         var results = new List<CompactionResult>();
         // Read before the days are listed: positions only move forward, so a file they hold stays held.
         var positions = await PartitionPosition.ReadAllAsync(lake, cancellationToken);
-        foreach (var view in await _reader.ReadDaysAsync(from, null, cancellationToken))
+        var views = await _reader.ReadDaysAsync(from, null, cancellationToken);
+        // Days that left the look-back window (or the lake) are no longer reported.
+        EventsTelemetry.RetainFilesPerDay(views.Select(v => LakeLayout.Day(v.Day)).ToHashSet(StringComparer.Ordinal));
+        foreach (var view in views)
         {
             EventsTelemetry.SetFilesPerDay(LakeLayout.Day(view.Day), view.Readable.Count);
             await DeleteReplacedAsync(view, now, cancellationToken);

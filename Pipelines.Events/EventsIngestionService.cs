@@ -19,6 +19,7 @@ public sealed partial class EventsIngestionService(
     ILakeStorage lake,
     IOptions<EventsOptions> options,
     IngestionState state,
+    WriterSchemas schemas,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
     ILogger<EventsIngestionService> logger) : BackgroundService
@@ -67,6 +68,14 @@ public sealed partial class EventsIngestionService(
                 try
                 {
                     result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                }
+                catch (KafkaException ex) when (ex.Error.IsFatal)
+                {
+                    // The client cannot go on (e.g. fenced by a newer instance): stop without committing anything more.
+                    state.Fail($"fatal Kafka error {ex.Error.Code}: {ex.Error.Reason}");
+                    LogFatalConsumeError(ex.Error.Code, ex.Error.Reason);
+                    lifetime.StopApplication();
+                    return;
                 }
                 catch (ConsumeException ex)
                 {
@@ -354,7 +363,7 @@ public sealed partial class EventsIngestionService(
 
     private async Task<int> WriteFilesAsync(PartitionBatch batch)
     {
-        batch.Decode();
+        batch.Decode(schemas);
         var tp = batch.TopicPartition;
         var writes = new List<Task>();
         foreach (var day in batch.Events.GroupBy(e => e.EventDate))
@@ -405,7 +414,9 @@ public sealed partial class EventsIngestionService(
         }
         foreach (var sample in batch.Malformed.Take(_options.MalformedSamplesPerBatch))
         {
-            LogMalformedSample(sample.Topic, sample.Partition, sample.Offset, sample.Reason, sample.Detail, sample.RawBase64);
+            // A prefix only: enough to tell the kind of garbage, never a whole payload (it may hold personal data).
+            LogMalformedSample(sample.Topic, sample.Partition, sample.Offset, sample.Reason, sample.Detail,
+                sample.RawBase64.Length <= 32 ? sample.RawBase64 : sample.RawBase64[..32] + "…");
         }
         var share = (double)batch.Malformed.Count / batch.Count;
         if (share > _options.MalformedAlertRatio)
@@ -535,6 +546,19 @@ public sealed partial class EventsIngestionService(
 
     private void OnRevoked(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
     {
+        // An exception thrown here would escape Consume and end the consume loop: everything is caught.
+        try
+        {
+            Revoke(consumer, partitions);
+        }
+        catch (Exception ex)
+        {
+            LogRebalanceHandlerFailed(ex, "revoke");
+        }
+    }
+
+    private void Revoke(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
+    {
         // Writes in flight finish and commit while we still own their partitions, within the bound: the group
         // waits for this callback, and past max.poll.interval.ms it would evict us and hand the partitions on.
         var deadline = Deadline();
@@ -554,6 +578,18 @@ public sealed partial class EventsIngestionService(
     /// and whatever files those published are deleted, but only while the object is still the one we wrote.
     /// </summary>
     private void OnLost(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
+    {
+        try
+        {
+            Lose(consumer, partitions);
+        }
+        catch (Exception ex)
+        {
+            LogRebalanceHandlerFailed(ex, "lost");
+        }
+    }
+
+    private void Lose(IConsumer<byte[]?, byte[]?> consumer, List<TopicPartitionOffset> partitions)
     {
         var lost = partitions.Select(p => p.TopicPartition).ToHashSet();
         var abandoned = TakeBatches(lost.Contains);
@@ -752,6 +788,12 @@ public sealed partial class EventsIngestionService(
     [LoggerMessage(Level = LogLevel.Information, Message = "Consuming {Topic} in group {GroupId}")]
     private partial void LogStarted(string topic, string groupId);
 
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Fatal Kafka error {Code}: {Reason}; the events pipeline stops (nothing more is committed)")]
+    private partial void LogFatalConsumeError(ErrorCode code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The {Handler} rebalance handler failed; consumption goes on")]
+    private partial void LogRebalanceHandlerFailed(Exception ex, string handler);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kafka consume error {Code}: {Reason}")]
     private partial void LogConsumeError(Exception ex, ErrorCode code, string reason);
 
@@ -761,8 +803,8 @@ public sealed partial class EventsIngestionService(
     [LoggerMessage(Level = LogLevel.Error, Message = "Batch {Topic}/{Partition} offsets {FirstOffset}..{LastOffset} failed; consumption paused, nothing committed, will retry")]
     private partial void LogBatchFailed(Exception ex, string topic, int partition, long firstOffset, long lastOffset);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Malformed message {Topic}/{Partition}@{Offset}: {Reason} ({Detail}); raw Base64 {RawBase64}")]
-    private partial void LogMalformedSample(string topic, int partition, long offset, string reason, string detail, string rawBase64);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Malformed message {Topic}/{Partition}@{Offset}: {Reason} ({Detail}); raw Base64 starts {RawBase64Prefix}")]
+    private partial void LogMalformedSample(string topic, int partition, long offset, string reason, string detail, string rawBase64Prefix);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Malformed share of batch {Topic}/{Partition}@{FirstOffset} is {Malformed}/{Total} ({Share:P1}), above the {Threshold:P1} threshold")]
     private partial void LogMalformedShare(string topic, int partition, long firstOffset, int malformed, int total, double share, double threshold);

@@ -65,6 +65,22 @@ public sealed class EventsOptions
     public int MaxTraceLinksPerBatch { get; set; } = 32;
 
     public CompactionOptions Compaction { get; set; } = new();
+
+    /// <summary>The schema registry for the Confluent wire format (<c>Events:SchemaRegistry</c>); without a URL, framed messages are read as the contract.</summary>
+    public SchemaRegistryOptions SchemaRegistry { get; set; } = new();
+}
+
+/// <summary>Where writer schemas of Confluent-framed messages come from, bound from <c>Events:SchemaRegistry</c>.</summary>
+public sealed class SchemaRegistryOptions
+{
+    /// <summary>The registry's base URL (Confluent Schema Registry or the local stand-in); null: no registry.</summary>
+    public string? Url { get; set; }
+
+    /// <summary>Bound of one schema fetch (once per schema id; a failure fails the batch's write, which is retried).</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public bool IsValid => (Url is null || (Uri.TryCreate(Url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
+        && RequestTimeout > TimeSpan.Zero;
 }
 
 /// <summary>Compaction of the events lake, bound from <c>Events:Compaction</c>.</summary>

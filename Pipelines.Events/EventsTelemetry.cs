@@ -38,6 +38,15 @@ public static class EventsTelemetry
     public static void ForgetLag(int partition) => s_lag.TryRemove(partition, out _);
     public static void SetFilesPerDay(string day, int files) => s_filesPerDay[day] = files;
 
+    /// <summary>Drops the files-per-day values of days not in <paramref name="days"/>.</summary>
+    public static void RetainFilesPerDay(IReadOnlySet<string> days)
+    {
+        foreach (var day in s_filesPerDay.Keys)
+        {
+            if (!days.Contains(day)) s_filesPerDay.TryRemove(day, out _);
+        }
+    }
+
     public static void RecordWritten(long events)
     {
         EventsWritten.Add(events);

@@ -80,7 +80,7 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     /// Decodes the raw messages into <see cref="Events"/> and <see cref="Malformed"/> (permissive, SPEC section 5 C),
     /// once: a retried write finds them decoded. Runs on the write's thread, so the consume loop only collects bytes.
     /// </summary>
-    public void Decode()
+    public void Decode(WriterSchemas? schemas = null)
     {
         if (_raw is null) return;
         // Into new lists, set at the end: the batch's lists only ever hold a complete decode.
@@ -90,7 +90,7 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
         {
             var r = _raw[i / RawBlockRecords][i % RawBlockRecords];
             var value = _chunks[r.Chunk].AsSpan(r.Start, r.Length);
-            if (CustomerEventDecoder.Decode(r.HasKey, value, r.KafkaTimestampUtc, r.ReceivedUtc, out var lakeEvent, out var reason, out var detail)
+            if (CustomerEventDecoder.Decode(r.HasKey, value, r.KafkaTimestampUtc, r.ReceivedUtc, schemas, out var lakeEvent, out var reason, out var detail)
                 == CustomerEventDecoder.Outcome.Valid)
             {
                 events.Add(lakeEvent);

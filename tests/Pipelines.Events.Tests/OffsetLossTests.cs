@@ -16,6 +16,9 @@ public sealed class OffsetLossTests(KafkaFixture kafka)
     {
         ["Lake:Root"] = root,
         ["Events:MaxBatchRecords"] = "300",
+        // The resetting member and the first run leave the group; a short session keeps the next join quick.
+        ["Kafka:kafka:Config:session.timeout.ms"] = "6000",
+        ["Kafka:kafka:Config:heartbeat.interval.ms"] = "500",
     };
 
     public enum OffsetChange { Deleted, ResetToEarliest, ResetToLatest }
@@ -121,7 +124,7 @@ public sealed class OffsetLossTests(KafkaFixture kafka)
         using var member = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
         {
             BootstrapServers = bootstrap, GroupId = group, EnableAutoCommit = false, AutoOffsetReset = AutoOffsetReset.Latest,
-            PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range, SessionTimeoutMs = 6000, HeartbeatIntervalMs = 500,
         }).Build();
         member.Subscribe(topic);
         var deadline = DateTime.UtcNow.AddSeconds(60);
