@@ -34,7 +34,7 @@ public sealed partial class EventsIngestionService(
     private readonly Dictionary<TopicPartition, ResumePlan> _plans = [];
     // The last write started per partition: the next batch publishes its lake position only after this one did.
     private readonly Dictionary<TopicPartition, Task<int>> _lastWrite = [];
-    private readonly TopicIncarnation _incarnation = new(consumerFactory);
+    private readonly TopicIncarnation _incarnation = new(consumerFactory, time);
     private int _retryAttempt;
     private DateTime _nextRetryUtc;
     private bool _paused;
@@ -499,7 +499,7 @@ public sealed partial class EventsIngestionService(
     private Dictionary<TopicPartition, ResumePlan> PlanResume(IConsumer<byte[]?, byte[]?> consumer, IReadOnlyList<TopicPartition> partitions)
     {
         var committed = consumer.Committed(partitions.ToList(), KafkaWait).ToDictionary(c => c.TopicPartition, c => c.Offset.Value);
-        var ids = partitions.Select(tp => tp.Topic).Distinct().ToDictionary(t => t, t => _incarnation.Lookup(consumer, t, KafkaWait));
+        var (topicIds, clusterId) = _incarnation.Lookup(consumer, partitions.Select(tp => tp.Topic).Distinct().ToList(), KafkaWait);
         var plans = new Dictionary<TopicPartition, ResumePlan>();
         var publish = new List<PartitionPosition>();
         var now = time.GetUtcNow().UtcDateTime;
@@ -509,7 +509,7 @@ public sealed partial class EventsIngestionService(
             PartitionPosition? position = null;
             RunBounded(async ct => position = await PartitionPosition.ReadAsync(lake, tp.Topic, tp.Partition.Value, ct));
             var groupOffset = committed.GetValueOrDefault(tp, Offset.Unset.Value);
-            var plan = ResumePlan.Decide(position, groupOffset, marks.Low.Value, marks.High.Value, ids[tp.Topic].TopicId, ids[tp.Topic].ClusterId);
+            var plan = ResumePlan.Decide(position, groupOffset, marks.Low.Value, marks.High.Value, topicIds.GetValueOrDefault(tp.Topic), clusterId);
             plans[tp] = plan;
             switch (plan.Kind)
             {
