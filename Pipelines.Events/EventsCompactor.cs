@@ -55,7 +55,26 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
                 EventsTelemetry.SetFilesPerDay(LakeLayout.Day(view.Day), (await _reader.ReadDayAsync(view.Day, cancellationToken)).Readable.Count);
             }
         }
+        await ApplyMalformedRetentionAsync(now, cancellationToken);
         return results;
+    }
+
+    /// <summary>Deletes the malformed area's days older than <see cref="CompactionOptions.MalformedRetentionDays"/>.</summary>
+    public async Task<int> ApplyMalformedRetentionAsync(DateTime nowUtc, CancellationToken cancellationToken)
+    {
+        if (Settings.MalformedRetentionDays is not { } days) return 0;
+        var keepFrom = DateOnly.FromDateTime(nowUtc).AddDays(-days);
+        var deleted = 0;
+        foreach (var o in await lake.ListAsync(LakeLayout.EventsMalformed + "/", cancellationToken))
+        {
+            if (EventFileNames.TryParseDay(o.Key, out var day) && day < keepFrom)
+            {
+                await lake.DeleteAsync(o.Key, cancellationToken);
+                deleted++;
+            }
+        }
+        if (deleted > 0) logger.LogInformation("Malformed-area retention ({Days} days) deleted {Files} file(s) before {KeepFrom}", days, deleted, LakeLayout.Day(keepFrom));
+        return deleted;
     }
 
     public bool IsClosed(DateOnly day, DateTime nowUtc) =>

@@ -109,6 +109,12 @@ public sealed class CompactionOptions
     /// </summary>
     public TimeSpan ReplacedFileGrace { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Days the malformed area keeps (by its Kafka-timestamp day); older days are deleted by the compactor's passes.
+    /// Null: kept for ever. Valid events are never deleted.
+    /// </summary>
+    public int? MalformedRetentionDays { get; set; }
+
     /// <summary>Only days this recent are looked at (older closed days are final already).</summary>
     public int LookbackDays { get; set; } = 45;
 }

@@ -12,6 +12,7 @@ public static class EventsPipelineExtensions
     {
         builder.Services.AddOptions<EventsOptions>().BindConfiguration(EventsOptions.SectionName)
             .Validate(o => o.SchemaRegistry.IsValid, "Events:SchemaRegistry:Url must be an absolute http(s) URL, and RequestTimeout positive.")
+            .Validate(o => o.Compaction.MalformedRetentionDays is null or > 0, "Events:Compaction:MalformedRetentionDays must be positive (or unset: keep for ever).")
             .ValidateOnStart();
         builder.Services.AddSingleton(sp =>
         {

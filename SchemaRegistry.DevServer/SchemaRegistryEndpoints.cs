@@ -115,3 +115,34 @@ public static class SchemaRegistryEndpoints
     private static IResult Error(int status, int code, string message) =>
         Results.Json(new { error_code = code, message }, s_json, ContentType, status);
 }
+
+/// <summary>The stand-in inside another process (tests, benchmarks), on an ephemeral loopback port by default.</summary>
+public sealed class SchemaRegistryStandIn : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private SchemaRegistryStandIn(WebApplication app, string url)
+    {
+        _app = app;
+        Url = url;
+    }
+
+    /// <summary>The base URL, e.g. <c>http://127.0.0.1:41234</c>.</summary>
+    public string Url { get; }
+
+    public static async Task<SchemaRegistryStandIn> StartAsync(string url = "http://127.0.0.1:0")
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(url);
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<SchemaStore>();
+        var app = builder.Build();
+        app.MapSchemaRegistry();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
+        return new SchemaRegistryStandIn(app, address);
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}

@@ -115,7 +115,7 @@ rows.Add(("burst: pipeline, default settings", $"{burstRate:N0} events/s ({burst
 // The same sustained stream in the Confluent wire format, writer schema from the schema registry stand-in (the
 // contract itself, registered by Confluent's client: the decoder's fast path after one schema fetch).
 {
-    await using var registry = await StartSchemaRegistryAsync();
+    await using var registry = await CustomerData.SchemaRegistry.DevServer.SchemaRegistryStandIn.StartAsync();
     using var client = new Confluent.SchemaRegistry.CachedSchemaRegistryClient(new Confluent.SchemaRegistry.SchemaRegistryConfig { Url = registry.Url });
     var schemaId = await client.RegisterSchemaAsync("bench-confluent-value", new Confluent.SchemaRegistry.Schema(CustomerEventSchema.Json, Confluent.SchemaRegistry.SchemaType.Avro));
     var framing = new byte[5];
@@ -237,20 +237,6 @@ static (string[] Topics, int PartitionsPerTopic) ProduceDataSet(KafkaMockCluster
         throw new InvalidOperationException("the mock cluster did not keep every event (low watermark > 0): use more topics");
     }
     return (names, perTopic);
-}
-
-static async Task<RegistryHandle> StartSchemaRegistryAsync()
-{
-    var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
-    Microsoft.AspNetCore.Hosting.HostingAbstractionsWebHostBuilderExtensions.UseUrls(builder.WebHost, "http://127.0.0.1:0");
-    builder.Logging.ClearProviders();
-    builder.Services.AddSingleton<CustomerData.SchemaRegistry.DevServer.SchemaStore>();
-    var app = builder.Build();
-    CustomerData.SchemaRegistry.DevServer.SchemaRegistryEndpoints.MapSchemaRegistry(app);
-    await app.StartAsync();
-    var url = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
-        .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First();
-    return new RegistryHandle(app, url);
 }
 
 static List<TopicPartition> AllPartitions(string[] topics, int perTopic) =>
@@ -441,10 +427,4 @@ static partial class Program
     private static Dictionary<string, string?> Overrides = [];
     /// <summary>The process's CPU time per event of the last BareConsume or RunPipelineAsync (the in-process mock broker's share included).</summary>
     private static double LastCpuMicrosPerEvent;
-}
-
-/// <summary>The in-process schema registry stand-in and its URL.</summary>
-sealed record RegistryHandle(Microsoft.AspNetCore.Builder.WebApplication App, string Url) : IAsyncDisposable
-{
-    public ValueTask DisposeAsync() => App.DisposeAsync();
 }

@@ -5,41 +5,8 @@ using Confluent.SchemaRegistry;
 using Confluent.SchemaRegistry.Serdes;
 using CustomerData.Contracts;
 using CustomerData.SchemaRegistry.DevServer;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CustomerData.Pipelines.Events.Tests;
-
-/// <summary>The local schema-registry stand-in, in this process on an ephemeral port.</summary>
-public sealed class SchemaRegistryStandIn : IAsyncDisposable
-{
-    private readonly WebApplication _app;
-
-    private SchemaRegistryStandIn(WebApplication app, string url)
-    {
-        _app = app;
-        Url = url;
-    }
-
-    public string Url { get; }
-
-    public static async Task<SchemaRegistryStandIn> StartAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddSingleton<SchemaStore>();
-        var app = builder.Build();
-        app.MapSchemaRegistry();
-        await app.StartAsync();
-        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new SchemaRegistryStandIn(app, url);
-    }
-
-    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
-}
 
 /// <summary>Issue 13: events serialized by Confluent's own AvroSerializer (magic byte, schema id, Avro), schema evolution included.</summary>
 public sealed class ConfluentFormatTests(KafkaFixture kafka)
@@ -131,6 +98,19 @@ public sealed class ConfluentFormatTests(KafkaFixture kafka)
         var malformed = await Lake.ReadAllMalformedAsync(lake);
         Assert.Equal(7, malformed.Count);
         Assert.All(malformed, m => Assert.Equal(MalformedReasons.UnknownSchemaId, m.Reason));
+    }
+
+    [Fact]
+    public async Task TheContractRegisteredByConfluentsClientTakesTheFastPathAndAnotherSchemaTheResolver()
+    {
+        await using var registry = await SchemaRegistryStandIn.StartAsync();
+        using var client = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registry.Url });
+        var contractId = await client.RegisterSchemaAsync("s-value", new Confluent.SchemaRegistry.Schema(CustomerEventSchema.Json, SchemaType.Avro));
+        var v2Id = await client.RegisterSchemaAsync("s-value", new Confluent.SchemaRegistry.Schema(V2.ToString(), SchemaType.Avro));
+        using var schemas = new WriterSchemas(new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registry.Url }), TimeSpan.FromSeconds(10));
+        Assert.Equal((true, (object?)null), (schemas.Get(contractId)!.IsContract, (object?)schemas.Get(contractId)!.Resolver));
+        Assert.False(schemas.Get(v2Id)!.IsContract);
+        Assert.Null(schemas.Get(4711));
     }
 
     [Fact]
