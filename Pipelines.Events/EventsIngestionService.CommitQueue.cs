@@ -143,6 +143,7 @@ public sealed partial class EventsIngestionService
         var position = plan.Position(tp.Topic, tp.Partition.Value, batch.LastOffset + 1, time.GetUtcNow().UtcDateTime);
         batch.Fence.Token.ThrowIfCancellationRequested();
         await lake.PublishAsync(position.Key, position.ToJson(), batch.Fence.Token);
+        batch.PositionPublished = true;
         return files;
     }
 

@@ -61,8 +61,12 @@ public sealed partial class EventsIngestionService
         try
         {
             var tp = batch.TopicPartition;
-            if (await PartitionPosition.ReadAsync(lake, tp.Topic, tp.Partition.Value) is { } position
-                && position.Holds(new BatchFileName(tp.Topic, tp.Partition.Value, batch.FirstOffset) { Epoch = batch.Epoch }))
+            // Its own position write, and only that, proves the lake holds it: a later owner's position past it
+            // may come from a replay that cut these offsets differently. A publish that failed after it landed
+            // leaves exactly this batch's position in the lake.
+            if (batch.PositionPublished
+                || await PartitionPosition.ReadAsync(lake, tp.Topic, tp.Partition.Value) is { } position
+                && position.Epoch == batch.Epoch && position.NextOffset == batch.LastOffset + 1)
             {
                 // Its position was published: the lake holds the batch (only the Kafka commit is missing) and the
                 // partition's next owner resumes after it. Deleting the files now would lose the events.

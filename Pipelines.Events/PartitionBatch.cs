@@ -49,6 +49,14 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     /// <summary>Cancelled when the batch is abandoned (its partition revoked or lost): no file of it is published afterwards.</summary>
     public CancellationTokenSource Fence { get; } = new();
 
+    /// <summary>Set once this batch's lake position was published: the lake then holds the batch, committed to Kafka or not.</summary>
+    public bool PositionPublished
+    {
+        get => Volatile.Read(ref _positionPublished);
+        set => Volatile.Write(ref _positionPublished, value);
+    }
+    private bool _positionPublished;
+
     /// <summary>What the writes of this batch published (or were about to), so an abandoned batch deletes exactly its own files.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<(string Key, byte[] Content)> Published { get; } = new();
     public bool IsEmpty => Count == 0;
