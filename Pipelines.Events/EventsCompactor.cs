@@ -56,7 +56,84 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
             }
         }
         await ApplyMalformedRetentionAsync(now, cancellationToken);
+        await CompactMalformedAsync(now, from, b => positions.TryGetValue((b.Topic, b.Partition), out var p) && p.Holds(b), cancellationToken);
         return results;
+    }
+
+    /// <summary>
+    /// Compacts the malformed area's days like the events days (closed, or over <see cref="CompactionOptions.MaxFilesPerDay"/>
+    /// files) into one file each, for plain-glob readers (nobody reads it through a manifest): a manifest naming the output
+    /// and its inputs is created first (create-only, not <c>*.parquet</c>), then the output is published and the inputs
+    /// deleted. A pass that finds a manifest whose output exists finishes its deletes; one whose output is missing
+    /// (a crash before it) is void and removed. Only batch files the lake's positions hold are taken.
+    /// </summary>
+    public async Task<int> CompactMalformedAsync(DateTime nowUtc, DateOnly from, Func<BatchFileName, bool> isCommitted, CancellationToken cancellationToken)
+    {
+        var compacted = 0;
+        var days = (await lake.ListAsync(LakeLayout.EventsMalformed + "/", cancellationToken))
+            .Select(o => (Ok: EventFileNames.TryParseDay(o.Key, out var d), Day: d, Object: o))
+            .Where(x => x.Ok && x.Day >= from)
+            .GroupBy(x => x.Day, x => x.Object);
+        foreach (var day in days)
+        {
+            var prefix = LakeLayout.MalformedPartition(day.Key);
+            var generation = await FinishMalformedCompactionsAsync(day.ToList(), cancellationToken);
+            var objects = await lake.ListAsync(prefix, cancellationToken);
+            var inputs = objects.Where(o =>
+                {
+                    var name = EventFileNames.FileName(o.Key);
+                    return EventFileNames.TryParseBatch(name, out var b) ? isCommitted(b)
+                        : name.StartsWith(EventFileNames.CompactedPrefix, StringComparison.Ordinal) && name.EndsWith(EventFileNames.ParquetSuffix, StringComparison.Ordinal);
+                })
+                .ToList();
+            if (inputs.Count <= 1 || (!IsClosed(day.Key, nowUtc) && objects.Count(o => o.Key.EndsWith(EventFileNames.ParquetSuffix, StringComparison.Ordinal)) <= Settings.MaxFilesPerDay)) continue;
+            var rows = new List<MalformedEvent>();
+            foreach (var input in inputs)
+            {
+                var bytes = await lake.ReadAsync(input.Key, cancellationToken) ?? throw new IOException($"Compaction input {input.Key} vanished: another compactor is running?");
+                rows.AddRange(await EventParquet.ReadMalformedAsync(bytes, cancellationToken));
+            }
+            rows.Sort((a, b) => (a.Topic, a.Partition, a.Offset).CompareTo((b.Topic, b.Partition, b.Offset)));
+            generation++;
+            var output = EventFileNames.CompactedFile(generation, Guid.NewGuid().ToString("N")[..8], 0);
+            var manifest = new CompactionManifest(generation, nowUtc, [output],
+                [.. inputs.Select(o => new ReplacedFile(EventFileNames.FileName(o.Key), nowUtc))], rows.Count);
+            if (!await lake.TryCreateAsync(prefix + EventFileNames.ManifestFile(generation), manifest.ToJson(), cancellationToken)) continue; // another compactor
+            await lake.PublishAsync(prefix + output, await EventParquet.WriteMalformedAsync(rows, cancellationToken), cancellationToken);
+            await Task.WhenAll(inputs.Select(o => lake.DeleteAsync(o.Key, cancellationToken)));
+            compacted++;
+            logger.LogInformation("Compacted malformed {EventDate} generation {Generation}: {InputFiles} files into 1, {Rows} rows",
+                LakeLayout.Day(day.Key), generation, inputs.Count, rows.Count);
+        }
+        return compacted;
+    }
+
+    /// <summary>Completes (or voids) the malformed compactions a day's manifests describe; returns the highest generation seen.</summary>
+    private async Task<long> FinishMalformedCompactionsAsync(IReadOnlyList<LakeObject> objects, CancellationToken cancellationToken)
+    {
+        var byName = objects.ToDictionary(o => EventFileNames.FileName(o.Key), o => o.Key, StringComparer.Ordinal);
+        long highest = 0;
+        foreach (var (name, key) in byName)
+        {
+            if (EventFileNames.TryParseGeneration(name, EventFileNames.CompactedPrefix, out var g)) highest = Math.Max(highest, g);
+            if (!EventFileNames.TryParseGeneration(name, EventFileNames.ManifestPrefix, out g) || !name.EndsWith(EventFileNames.ManifestSuffix, StringComparison.Ordinal)) continue;
+            highest = Math.Max(highest, g);
+            if (await lake.ReadAsync(key, cancellationToken) is not { } json) continue;
+            var manifest = CompactionManifest.FromJson(json);
+            if (manifest.Live.All(byName.ContainsKey))
+            {
+                foreach (var replaced in manifest.Replaced)
+                {
+                    if (byName.TryGetValue(replaced.Name, out var replacedKey)) await lake.DeleteAsync(replacedKey, cancellationToken);
+                }
+            }
+            else
+            {
+                // Its output was never published: the inputs are still the data.
+                await lake.DeleteAsync(key, cancellationToken);
+            }
+        }
+        return highest;
     }
 
     /// <summary>Deletes the malformed area's days older than <see cref="CompactionOptions.MalformedRetentionDays"/>.</summary>
