@@ -34,4 +34,6 @@ public static class MalformedReasons
     public const string MissingEventType = "missing_event_type";
     /// <summary>The Kafka message has no key (the key is the customer_id as text).</summary>
     public const string MissingKey = "missing_key";
+    /// <summary>Confluent wire format whose schema id the schema registry does not know.</summary>
+    public const string UnknownSchemaId = "unknown_schema_id";
 }

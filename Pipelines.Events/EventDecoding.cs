@@ -49,14 +49,69 @@ public static class CustomerEventDecoder
     /// </summary>
     public static Outcome Decode(
         bool hasNonEmptyKey, ReadOnlySpan<byte> value, DateTime kafkaTimestampUtc, DateTime ingestionUtc,
+        out LakeEvent lakeEvent, out string reason, out string detail) =>
+        Decode(hasNonEmptyKey, value, kafkaTimestampUtc, ingestionUtc, null, out lakeEvent, out reason, out detail);
+
+    /// <summary>
+    /// Like the bare-Avro overload, accepting the Confluent wire format too (magic byte 0, 4-byte big-endian schema id,
+    /// then Avro of that writer schema). With a registry (<paramref name="schemas"/>), the writer schema comes from it:
+    /// the contract's own is read by the fast path, any other through Avro schema resolution. A bare message whose first
+    /// byte happens to be 0 (an empty event_id) still decodes as bare Avro when the framed reading fails.
+    /// </summary>
+    public static Outcome Decode(
+        bool hasNonEmptyKey, ReadOnlySpan<byte> value, DateTime kafkaTimestampUtc, DateTime ingestionUtc, WriterSchemas? schemas,
         out LakeEvent lakeEvent, out string reason, out string detail)
     {
         lakeEvent = default;
+        if (value.Length >= 5 && value[0] == 0)
+        {
+            var id = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(value[1..5]);
+            var body = value[5..];
+            if (schemas is { HasRegistry: true })
+            {
+                var writer = schemas.Get(id);
+                if (writer is { IsContract: false })
+                {
+                    if (!WriterSchemas.TryResolve(writer, body, out var record, out detail))
+                    {
+                        reason = MalformedReasons.Undecodable;
+                        return Outcome.Malformed;
+                    }
+                    var ts = record!["event_timestamp"] as string ?? "";
+                    return Validate(hasNonEmptyKey, record["event_id"] as string ?? "", record["customer_id"] is int c ? c : 0,
+                        record["event_type"] as string ?? "", record["product_id"] as int?, Encoding.UTF8.GetBytes(ts),
+                        kafkaTimestampUtc, ingestionUtc, out lakeEvent, out reason, out detail);
+                }
+                if (writer is { IsContract: true } && TryReadRecord(body, out var e1, out var c1, out var t1, out var p1, out var ts1, out detail))
+                {
+                    return Validate(hasNonEmptyKey, e1, c1, t1, p1, ts1, kafkaTimestampUtc, ingestionUtc, out lakeEvent, out reason, out detail);
+                }
+                if (writer is null && !TryReadRecord(value, out _, out _, out _, out _, out _, out _))
+                {
+                    reason = MalformedReasons.UnknownSchemaId;
+                    detail = $"schema id {id} is not in the schema registry";
+                    return Outcome.Malformed;
+                }
+            }
+            else if (TryReadRecord(body, out var e2, out var c2, out var t2, out var p2, out var ts2, out _))
+            {
+                // No registry: a framed message is read as the contract's encoding.
+                return Validate(hasNonEmptyKey, e2, c2, t2, p2, ts2, kafkaTimestampUtc, ingestionUtc, out lakeEvent, out reason, out detail);
+            }
+        }
         if (!TryReadRecord(value, out var eventId, out var customerId, out var eventType, out var productId, out var timestampBytes, out detail))
         {
             reason = MalformedReasons.Undecodable;
             return Outcome.Malformed;
         }
+        return Validate(hasNonEmptyKey, eventId, customerId, eventType, productId, timestampBytes, kafkaTimestampUtc, ingestionUtc, out lakeEvent, out reason, out detail);
+    }
+
+    /// <summary>The §5 C checks and transform of a decoded record, whichever way it was decoded.</summary>
+    private static Outcome Validate(bool hasNonEmptyKey, string eventId, int customerId, string eventType, int? productId, ReadOnlySpan<byte> timestampBytes,
+        DateTime kafkaTimestampUtc, DateTime ingestionUtc, out LakeEvent lakeEvent, out string reason, out string detail)
+    {
+        lakeEvent = default;
         if (eventId.Length == 0)
         {
             reason = MalformedReasons.MissingEventId;

@@ -12,8 +12,8 @@ public sealed record CompactionResult(DateOnly Day, long Generation, int InputFi
 /// Rewrites a day's many small batch files into few big ones, sorted by customer_id then event_timestamp
 /// (then event_id), in row groups small enough that customer_id min/max statistics prune well.
 /// Readers follow the day's manifest (<see cref="CompactionManifest"/>): outputs are written first under new
-/// names nobody reads, then one manifest write switches readers over, and the replaced files are deleted only
-/// after a grace period. Only batch files whose offsets are committed are taken, so a replay can never bring
+/// names nobody reads, then one manifest write switches readers over, and the replaced files are deleted right
+/// after it, so a plain glob of the table sees a day's events twice only for those deletes. Only batch files whose offsets are committed are taken, so a replay can never bring
 /// back an event that a compacted file already holds. One compactor should run at a time (the instance that owns
 /// the topic's partition 0); when two overlap after a rebalance, each writes its outputs under names of its own
 /// and the manifest is created only if its generation does not exist yet, so exactly one of them switches the
@@ -32,21 +32,126 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
         var now = time.GetUtcNow().UtcDateTime;
         var from = DateOnly.FromDateTime(now).AddDays(-Settings.LookbackDays);
         var results = new List<CompactionResult>();
-        foreach (var view in await _reader.ReadDaysAsync(from, null, cancellationToken))
+        // Read before the days are listed: positions only move forward, so a file they hold stays held.
+        var positions = await PartitionPosition.ReadAllAsync(lake, cancellationToken);
+        var views = await _reader.ReadDaysAsync(from, null, cancellationToken);
+        // Days that left the look-back window (or the lake) are no longer reported.
+        EventsTelemetry.RetainFilesPerDay(views.Select(v => LakeLayout.Day(v.Day)).ToHashSet(StringComparer.Ordinal));
+        foreach (var view in views)
         {
             EventsTelemetry.SetFilesPerDay(LakeLayout.Day(view.Day), view.Readable.Count);
             await DeleteReplacedAsync(view, now, cancellationToken);
             if (!NeedsCompaction(view, now)) continue;
             var batches = BatchesOf(view.Readable);
-            var committed = committedOffsets(batches);
-            var result = await CompactDayAsync(view.Day, b => committed.TryGetValue((b.Topic, b.Partition), out var c) && b.FirstOffset < c, cancellationToken, isLeader);
+            // The lake's own positions say what is committed; the group's offsets only for partitions without one
+            // (a lake written before positions). Offsets can be reset past what the lake holds.
+            var committed = committedOffsets(batches.Where(b => !positions.ContainsKey((b.Topic, b.Partition))).ToList());
+            var result = await CompactDayAsync(view.Day, b => positions.TryGetValue((b.Topic, b.Partition), out var p)
+                ? p.Holds(b)
+                : b.Epoch == 0 && committed.TryGetValue((b.Topic, b.Partition), out var c) && b.FirstOffset < c, cancellationToken, isLeader);
             if (result is not null)
             {
                 results.Add(result);
                 EventsTelemetry.SetFilesPerDay(LakeLayout.Day(view.Day), (await _reader.ReadDayAsync(view.Day, cancellationToken)).Readable.Count);
             }
         }
+        await ApplyMalformedRetentionAsync(now, cancellationToken);
+        await CompactMalformedAsync(now, from, b => positions.TryGetValue((b.Topic, b.Partition), out var p) && p.Holds(b), cancellationToken);
         return results;
+    }
+
+    /// <summary>
+    /// Compacts the malformed area's days like the events days (closed, or over <see cref="CompactionOptions.MaxFilesPerDay"/>
+    /// files) into one file each, for plain-glob readers (nobody reads it through a manifest): a manifest naming the output
+    /// and its inputs is created first (create-only, not <c>*.parquet</c>), then the output is published and the inputs
+    /// deleted. A pass that finds a manifest whose output exists finishes its deletes; one whose output is missing
+    /// (a crash before it) is void and removed. Only batch files the lake's positions hold are taken.
+    /// </summary>
+    public async Task<int> CompactMalformedAsync(DateTime nowUtc, DateOnly from, Func<BatchFileName, bool> isCommitted, CancellationToken cancellationToken)
+    {
+        var compacted = 0;
+        var days = (await lake.ListAsync(LakeLayout.EventsMalformed + "/", cancellationToken))
+            .Select(o => (Ok: EventFileNames.TryParseDay(o.Key, out var d), Day: d, Object: o))
+            .Where(x => x.Ok && x.Day >= from)
+            .GroupBy(x => x.Day, x => x.Object);
+        foreach (var day in days)
+        {
+            var prefix = LakeLayout.MalformedPartition(day.Key);
+            var generation = await FinishMalformedCompactionsAsync(day.ToList(), cancellationToken);
+            var objects = await lake.ListAsync(prefix, cancellationToken);
+            var inputs = objects.Where(o =>
+                {
+                    var name = EventFileNames.FileName(o.Key);
+                    return EventFileNames.TryParseBatch(name, out var b) ? isCommitted(b)
+                        : name.StartsWith(EventFileNames.CompactedPrefix, StringComparison.Ordinal) && name.EndsWith(EventFileNames.ParquetSuffix, StringComparison.Ordinal);
+                })
+                .ToList();
+            if (inputs.Count <= 1 || (!IsClosed(day.Key, nowUtc) && objects.Count(o => o.Key.EndsWith(EventFileNames.ParquetSuffix, StringComparison.Ordinal)) <= Settings.MaxFilesPerDay)) continue;
+            var rows = new List<MalformedEvent>();
+            foreach (var input in inputs)
+            {
+                var bytes = await lake.ReadAsync(input.Key, cancellationToken) ?? throw new IOException($"Compaction input {input.Key} vanished: another compactor is running?");
+                rows.AddRange(await EventParquet.ReadMalformedAsync(bytes, cancellationToken));
+            }
+            rows.Sort((a, b) => (a.Topic, a.Partition, a.Offset).CompareTo((b.Topic, b.Partition, b.Offset)));
+            generation++;
+            var output = EventFileNames.CompactedFile(generation, Guid.NewGuid().ToString("N")[..8], 0);
+            var manifest = new CompactionManifest(generation, nowUtc, [output],
+                [.. inputs.Select(o => new ReplacedFile(EventFileNames.FileName(o.Key), nowUtc))], rows.Count);
+            if (!await lake.TryCreateAsync(prefix + EventFileNames.ManifestFile(generation), manifest.ToJson(), cancellationToken)) continue; // another compactor
+            await lake.PublishAsync(prefix + output, await EventParquet.WriteMalformedAsync(rows, cancellationToken), cancellationToken);
+            await Task.WhenAll(inputs.Select(o => lake.DeleteAsync(o.Key, cancellationToken)));
+            compacted++;
+            logger.LogInformation("Compacted malformed {EventDate} generation {Generation}: {InputFiles} files into 1, {Rows} rows",
+                LakeLayout.Day(day.Key), generation, inputs.Count, rows.Count);
+        }
+        return compacted;
+    }
+
+    /// <summary>Completes (or voids) the malformed compactions a day's manifests describe; returns the highest generation seen.</summary>
+    private async Task<long> FinishMalformedCompactionsAsync(IReadOnlyList<LakeObject> objects, CancellationToken cancellationToken)
+    {
+        var byName = objects.ToDictionary(o => EventFileNames.FileName(o.Key), o => o.Key, StringComparer.Ordinal);
+        long highest = 0;
+        foreach (var (name, key) in byName)
+        {
+            if (EventFileNames.TryParseGeneration(name, EventFileNames.CompactedPrefix, out var g)) highest = Math.Max(highest, g);
+            if (!EventFileNames.TryParseGeneration(name, EventFileNames.ManifestPrefix, out g) || !name.EndsWith(EventFileNames.ManifestSuffix, StringComparison.Ordinal)) continue;
+            highest = Math.Max(highest, g);
+            if (await lake.ReadAsync(key, cancellationToken) is not { } json) continue;
+            var manifest = CompactionManifest.FromJson(json);
+            if (manifest.Live.All(byName.ContainsKey))
+            {
+                foreach (var replaced in manifest.Replaced)
+                {
+                    if (byName.TryGetValue(replaced.Name, out var replacedKey)) await lake.DeleteAsync(replacedKey, cancellationToken);
+                }
+            }
+            else
+            {
+                // Its output was never published: the inputs are still the data.
+                await lake.DeleteAsync(key, cancellationToken);
+            }
+        }
+        return highest;
+    }
+
+    /// <summary>Deletes the malformed area's days older than <see cref="CompactionOptions.MalformedRetentionDays"/>.</summary>
+    public async Task<int> ApplyMalformedRetentionAsync(DateTime nowUtc, CancellationToken cancellationToken)
+    {
+        if (Settings.MalformedRetentionDays is not { } days) return 0;
+        var keepFrom = DateOnly.FromDateTime(nowUtc).AddDays(-days);
+        var deleted = 0;
+        foreach (var o in await lake.ListAsync(LakeLayout.EventsMalformed + "/", cancellationToken))
+        {
+            if (EventFileNames.TryParseDay(o.Key, out var day) && day < keepFrom)
+            {
+                await lake.DeleteAsync(o.Key, cancellationToken);
+                deleted++;
+            }
+        }
+        if (deleted > 0) logger.LogInformation("Malformed-area retention ({Days} days) deleted {Files} file(s) before {KeepFrom}", days, deleted, LakeLayout.Day(keepFrom));
+        return deleted;
     }
 
     public bool IsClosed(DateOnly day, DateTime nowUtc) =>
@@ -126,6 +231,20 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
             return null;
         }
 
+        // The replaced files leave the day folder right after the switch, so a plain glob of the table
+        // (events/*/*.parquet) sees the outputs and the inputs together only for these deletes (concurrent: on S3
+        // each is a request). Manifest-following readers that still hold the old list find a file gone and list again.
+        var switched = Stopwatch.GetTimestamp();
+        try
+        {
+            await Task.WhenAll(inputs.Select(o => lake.DeleteAsync(o.Key, cancellationToken)));
+            EventsTelemetry.GlobOverlap.Record(Stopwatch.GetElapsedTime(switched).TotalSeconds);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The switch stands; the next pass deletes what is left (DeleteReplacedAsync).
+            logger.LogWarning(ex, "Deleting the files compaction of {EventDate} generation {Generation} replaced failed; the next pass retries", LakeLayout.Day(day), generation);
+        }
         EventsTelemetry.Compactions.Add(1);
         activity?.SetTag("events.compaction.inputs", inputs.Count);
         activity?.SetTag("events.compaction.rows", rows.Count);
@@ -139,14 +258,17 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
         foreach (var name in outputs) await lake.DeleteAsync(LakeLayout.EventsPartition(day) + name, cancellationToken);
     }
 
-    /// <summary>Deletes replaced files (and superseded manifests) once the readers' grace period has passed.</summary>
+    /// <summary>
+    /// Deletes replaced files a compaction left (it crashed between its switch and its deletes: a plain glob would see
+    /// their events twice, so at once), and superseded manifests and never-switched outputs once the grace period has passed.
+    /// </summary>
     public async Task DeleteReplacedAsync(EventsDayView view, DateTime nowUtc, CancellationToken cancellationToken)
     {
         if (view.Manifest is not { } manifest) return;
         var existing = view.Objects.ToDictionary(o => EventFileNames.FileName(o.Key), o => o.Key, StringComparer.Ordinal);
         foreach (var replaced in manifest.Replaced)
         {
-            if (replaced.ReplacedUtc + Settings.ReplacedFileGrace <= nowUtc && existing.TryGetValue(replaced.Name, out var key))
+            if (existing.TryGetValue(replaced.Name, out var key))
             {
                 await lake.DeleteAsync(key, cancellationToken);
             }

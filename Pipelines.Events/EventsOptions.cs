@@ -65,6 +65,22 @@ public sealed class EventsOptions
     public int MaxTraceLinksPerBatch { get; set; } = 32;
 
     public CompactionOptions Compaction { get; set; } = new();
+
+    /// <summary>The schema registry for the Confluent wire format (<c>Events:SchemaRegistry</c>); without a URL, framed messages are read as the contract.</summary>
+    public SchemaRegistryOptions SchemaRegistry { get; set; } = new();
+}
+
+/// <summary>Where writer schemas of Confluent-framed messages come from, bound from <c>Events:SchemaRegistry</c>.</summary>
+public sealed class SchemaRegistryOptions
+{
+    /// <summary>The registry's base URL (Confluent Schema Registry or the local stand-in); null: no registry.</summary>
+    public string? Url { get; set; }
+
+    /// <summary>Bound of one schema fetch (once per schema id; a failure fails the batch's write, which is retried).</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    public bool IsValid => (Url is null || (Uri.TryCreate(Url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"))
+        && RequestTimeout > TimeSpan.Zero;
 }
 
 /// <summary>Compaction of the events lake, bound from <c>Events:Compaction</c>.</summary>
@@ -87,8 +103,17 @@ public sealed class CompactionOptions
     /// <summary>Rows per row group in compacted files: small enough that min/max of customer_id prunes well.</summary>
     public int RowGroupRows { get; set; } = 10_000;
 
-    /// <summary>Files replaced by a compaction stay this long, so readers holding the previous file list finish.</summary>
+    /// <summary>
+    /// Superseded manifests (and outputs of compactions that never switched) stay this long. Replaced data files do
+    /// not: they leave the day folder right after the switch, so a plain glob never holds them beside their replacement.
+    /// </summary>
     public TimeSpan ReplacedFileGrace { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Days the malformed area keeps (by its Kafka-timestamp day); older days are deleted by the compactor's passes.
+    /// Null: kept for ever. Valid events are never deleted.
+    /// </summary>
+    public int? MalformedRetentionDays { get; set; }
 
     /// <summary>Only days this recent are looked at (older closed days are final already).</summary>
     public int LookbackDays { get; set; } = 45;

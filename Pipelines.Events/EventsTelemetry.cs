@@ -17,6 +17,8 @@ public static class EventsTelemetry
     public static readonly Counter<long> MalformedAlerts = Meter.CreateCounter<long>("events.malformed.threshold_exceeded", "{batch}", "Batches whose malformed share passed the threshold.");
     public static readonly Histogram<double> BatchDuration = Meter.CreateHistogram<double>("events.batch.duration", "s", "Time to write and commit one batch.");
     public static readonly Counter<long> BatchFailures = Meter.CreateCounter<long>("events.batch.failures", "{batch}", "Batch writes or commits that failed and will be retried.");
+    public static readonly Counter<long> OffsetsPastRetention = Meter.CreateCounter<long>("events.offsets.past_retention", "{message}", "Messages retention deleted before the lake got them (the lake's position was below the log start).");
+    public static readonly Histogram<double> GlobOverlap = Meter.CreateHistogram<double>("events.compaction.glob_overlap", "s", "Time from a compaction's switch until its replaced files left the day folder (a plain glob sees both meanwhile).");
     public static readonly Counter<long> Compactions = Meter.CreateCounter<long>("events.compactions", "{compaction}", "Day compactions published.");
 
     private static readonly ConcurrentDictionary<int, long> s_lag = new();
@@ -35,6 +37,15 @@ public static class EventsTelemetry
     public static void SetLag(int partition, long lag) => s_lag[partition] = Math.Max(0, lag);
     public static void ForgetLag(int partition) => s_lag.TryRemove(partition, out _);
     public static void SetFilesPerDay(string day, int files) => s_filesPerDay[day] = files;
+
+    /// <summary>Drops the files-per-day values of days not in <paramref name="days"/>.</summary>
+    public static void RetainFilesPerDay(IReadOnlySet<string> days)
+    {
+        foreach (var day in s_filesPerDay.Keys)
+        {
+            if (!days.Contains(day)) s_filesPerDay.TryRemove(day, out _);
+        }
+    }
 
     public static void RecordWritten(long events)
     {

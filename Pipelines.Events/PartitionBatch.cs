@@ -29,6 +29,10 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     private int _chunkUsed;
 
     public TopicPartition TopicPartition { get; } = topicPartition;
+
+    /// <summary>The partition's resume plan when the batch opened: its epoch names the files, its ids go into the lake position.</summary>
+    public ResumePlan? Plan { get; init; }
+    public int Epoch => Plan?.Epoch ?? 0;
     public long FirstOffset { get; private set; } = -1;
     public long LastOffset { get; private set; } = -1;
     public DateTime FirstRecordUtc { get; private set; }
@@ -44,6 +48,14 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
 
     /// <summary>Cancelled when the batch is abandoned (its partition revoked or lost): no file of it is published afterwards.</summary>
     public CancellationTokenSource Fence { get; } = new();
+
+    /// <summary>Set once this batch's lake position was published: the lake then holds the batch, committed to Kafka or not.</summary>
+    public bool PositionPublished
+    {
+        get => Volatile.Read(ref _positionPublished);
+        set => Volatile.Write(ref _positionPublished, value);
+    }
+    private bool _positionPublished;
 
     /// <summary>What the writes of this batch published (or were about to), so an abandoned batch deletes exactly its own files.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<(string Key, byte[] Content)> Published { get; } = new();
@@ -76,7 +88,7 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     /// Decodes the raw messages into <see cref="Events"/> and <see cref="Malformed"/> (permissive, SPEC section 5 C),
     /// once: a retried write finds them decoded. Runs on the write's thread, so the consume loop only collects bytes.
     /// </summary>
-    public void Decode()
+    public void Decode(WriterSchemas? schemas = null)
     {
         if (_raw is null) return;
         // Into new lists, set at the end: the batch's lists only ever hold a complete decode.
@@ -86,7 +98,7 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
         {
             var r = _raw[i / RawBlockRecords][i % RawBlockRecords];
             var value = _chunks[r.Chunk].AsSpan(r.Start, r.Length);
-            if (CustomerEventDecoder.Decode(r.HasKey, value, r.KafkaTimestampUtc, r.ReceivedUtc, out var lakeEvent, out var reason, out var detail)
+            if (CustomerEventDecoder.Decode(r.HasKey, value, r.KafkaTimestampUtc, r.ReceivedUtc, schemas, out var lakeEvent, out var reason, out var detail)
                 == CustomerEventDecoder.Outcome.Valid)
             {
                 events.Add(lakeEvent);

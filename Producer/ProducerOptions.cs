@@ -16,6 +16,12 @@ public sealed class ProducerOptions
     /// <summary>Live events sent per second (0 turns the event stream off).</summary>
     public double EventRate { get; set; } = 50;
 
+    /// <summary>Wire format of the events: plain Avro of the contract, or Confluent's (magic byte, schema id, Avro).</summary>
+    public EventFormat Format { get; set; } = EventFormat.Plain;
+
+    /// <summary>Schema registry the contract is registered with for <see cref="EventFormat.Confluent"/> (subject <c>TOPIC-value</c>).</summary>
+    public string? SchemaRegistryUrl { get; set; }
+
     /// <summary>Share (0..1) of events replaced by a malformed message; the kinds are mixed evenly.</summary>
     public double MalformedRate { get; set; }
 
@@ -49,6 +55,14 @@ public sealed class ProducerOptions
 
     public DateOnly EffectiveHistoryEnd(TimeProvider time) =>
         HistoryEnd ?? DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+}
+
+public enum EventFormat
+{
+    /// <summary>Plain Avro binary of the contract (SPEC section 3).</summary>
+    Plain,
+    /// <summary>Confluent wire format: byte 0, the 4-byte big-endian schema id from the registry, then the Avro binary.</summary>
+    Confluent,
 }
 
 public enum SeedLoadMethod

@@ -3,7 +3,14 @@ using System.Globalization;
 namespace CustomerData.Lake;
 
 /// <summary>Where a batch file came from, read back from its name.</summary>
-public readonly record struct BatchFileName(string Topic, int Partition, long FirstOffset);
+public readonly record struct BatchFileName(string Topic, int Partition, long FirstOffset)
+{
+    /// <summary>
+    /// The topic incarnation the offsets belong to (0: the first one, names without an epoch part). A topic
+    /// recreated, or read from another cluster, starts its offsets again at 0: a new epoch keeps its files' names apart.
+    /// </summary>
+    public int Epoch { get; init; }
+}
 
 /// <summary>
 /// Names of the files in the events lake. Batch files are named from their data (topic, partition,
@@ -17,14 +24,22 @@ public static class EventFileNames
     public const string ParquetSuffix = ".parquet";
     public const string ManifestSuffix = ".json";
 
-    public static string BatchFile(string topic, int partition, long firstOffset) =>
-        string.Create(CultureInfo.InvariantCulture, $"{BatchPrefix}{topic}-{partition:D5}-{firstOffset:D20}{ParquetSuffix}");
+    /// <summary>Marks the epoch part of a batch file name: <c>...-OFFSET-eNNNNNN.parquet</c>.</summary>
+    public const string EpochMarker = "-e";
 
-    public static string EventsBatchKey(DateOnly day, string topic, int partition, long firstOffset) =>
-        LakeLayout.EventsPartition(day) + BatchFile(topic, partition, firstOffset);
+    /// <summary>
+    /// <c>batch-TOPIC-PPPPP-OOOOOOOOOOOOOOOOOOOO.parquet</c>, or with <paramref name="epoch"/> above 0
+    /// <c>batch-TOPIC-PPPPP-OOOOOOOOOOOOOOOOOOOO-eNNNNNN.parquet</c> (epoch 0 keeps the names of lakes written before epochs).
+    /// </summary>
+    public static string BatchFile(string topic, int partition, long firstOffset, int epoch = 0) => epoch == 0
+        ? string.Create(CultureInfo.InvariantCulture, $"{BatchPrefix}{topic}-{partition:D5}-{firstOffset:D20}{ParquetSuffix}")
+        : string.Create(CultureInfo.InvariantCulture, $"{BatchPrefix}{topic}-{partition:D5}-{firstOffset:D20}{EpochMarker}{epoch:D6}{ParquetSuffix}");
 
-    public static string MalformedBatchKey(DateOnly day, string topic, int partition, long firstOffset) =>
-        LakeLayout.MalformedPartition(day) + BatchFile(topic, partition, firstOffset);
+    public static string EventsBatchKey(DateOnly day, string topic, int partition, long firstOffset, int epoch = 0) =>
+        LakeLayout.EventsPartition(day) + BatchFile(topic, partition, firstOffset, epoch);
+
+    public static string MalformedBatchKey(DateOnly day, string topic, int partition, long firstOffset, int epoch = 0) =>
+        LakeLayout.MalformedPartition(day) + BatchFile(topic, partition, firstOffset, epoch);
 
     public static string CompactedFile(long generation, int index) =>
         string.Create(CultureInfo.InvariantCulture, $"{CompactedPrefix}{generation:D8}-{index:D4}{ParquetSuffix}");
@@ -41,6 +56,13 @@ public static class EventFileNames
         batch = default;
         if (!fileName.StartsWith(BatchPrefix, StringComparison.Ordinal) || !fileName.EndsWith(ParquetSuffix, StringComparison.Ordinal)) return false;
         var core = fileName[BatchPrefix.Length..^ParquetSuffix.Length];
+        // An epoch part ends in "-eNNNNNN"; a name without one ends in 20 offset digits, so the two never mix up.
+        var epoch = 0;
+        if (core.Length > 8 && core.AsSpan(core.Length - 8, 2).SequenceEqual(EpochMarker))
+        {
+            if (!int.TryParse(core.AsSpan(core.Length - 6), NumberStyles.None, CultureInfo.InvariantCulture, out epoch) || epoch == 0) return false;
+            core = core[..^8];
+        }
         // topic-PPPPP-OOOOOOOOOOOOOOOOOOOO: parse from the right, topics may hold '-'.
         if (core.Length < 20 + 1 + 5 + 1 + 1) return false;
         var offsetText = core[^20..];
@@ -48,7 +70,7 @@ public static class EventFileNames
         if (core[^21] != '-' || core[^27] != '-') return false;
         if (!long.TryParse(offsetText, NumberStyles.None, CultureInfo.InvariantCulture, out var offset)
             || !int.TryParse(partitionText, NumberStyles.None, CultureInfo.InvariantCulture, out var partition)) return false;
-        batch = new BatchFileName(core[..^27], partition, offset);
+        batch = new BatchFileName(core[..^27], partition, offset) { Epoch = epoch };
         return true;
     }
 

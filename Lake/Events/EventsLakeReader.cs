@@ -53,6 +53,30 @@ public sealed class EventsLakeReader(ILakeStorage lake)
     public async Task<IReadOnlyList<string>> ListReadableUrisAsync(DateOnly? from, DateOnly? to, CancellationToken cancellationToken = default) =>
         (await ListReadableKeysAsync(from, to, cancellationToken)).Select(ToUri).ToList();
 
+    /// <summary>
+    /// Runs <paramref name="read"/> (e.g. a DuckDB query over the list) on the readable URIs of the days, and when it
+    /// fails while the list changed meanwhile (a compaction switched and deleted the files it replaced right after),
+    /// lists again and retries. A failure over an unchanged list is the caller's own and is thrown.
+    /// </summary>
+    public async Task<T> ReadConsistentAsync<T>(DateOnly? from, DateOnly? to, Func<IReadOnlyList<string>, CancellationToken, Task<T>> read,
+        CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var uris = await ListReadableUrisAsync(from, to, cancellationToken);
+            try
+            {
+                return await read(uris, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && attempt < Attempts)
+            {
+                var now = await ListReadableUrisAsync(from, to, cancellationToken);
+                if (now.SequenceEqual(uris, StringComparer.Ordinal)) throw;
+                await Task.Delay(10 * attempt, cancellationToken);
+            }
+        }
+    }
+
     public string ToUri(string key) => lake.RootUri.TrimEnd('/') + "/" + key;
 
     public async Task<IReadOnlyList<EventsDayView>> ReadDaysAsync(DateOnly? from, DateOnly? to, CancellationToken cancellationToken = default)

@@ -57,6 +57,8 @@ public static class ProducerCli
         var txnRate = NotNegative(new Option<double?>("--txn-rate") { Description = "Transactions appended per second (default 20; 0 = none)." });
         var eventRate = NotNegative(new Option<double?>("--event-rate") { Description = "Events sent per second (default 50; 0 = none)." });
         var malformedRate = Share(new Option<double?>("--malformed-rate") { Description = "Share of events (0..1) replaced by malformed messages of every kind (default 0)." });
+        var format = new Option<EventFormat?>("--format") { Description = "Event wire format: plain (Avro of the contract, default) or confluent (magic byte, schema id, Avro; needs --schema-registry-url)." };
+        var registryUrl = new Option<string?>("--schema-registry-url") { Description = "Schema registry the contract is registered with for --format confluent (default: Producer:SchemaRegistryUrl)." };
         var duration = new Option<TimeSpan?>("--duration") { Description = "Stop after this long (30s, 5m, 1h or hh:mm:ss); default: until Ctrl+C.", CustomParser = ParseDuration };
         var count = Positive(new Option<int>("--count") { Description = "Number of events to send.", Required = true });
         var timeout = new Option<TimeSpan?>("--timeout") { Description = "How long to wait for Kafka to acknowledge the burst (default 60s).", CustomParser = ParseDuration };
@@ -77,21 +79,23 @@ public static class ProducerCli
 
         var run = new Command("run", "Append transactions stamped now and send events at their rates until stopped or --duration (retries MySQL and Kafka with backoff).")
         {
-            mysql, kafka, topic, seed, txnRate, eventRate, malformedRate, customers, products, duration,
+            mysql, kafka, topic, seed, txnRate, eventRate, malformedRate, customers, products, duration, format, registryUrl,
         };
         run.SetAction((result, ct) => WithHostAsync(result, error, Overrides(result,
                 (mysql, "ConnectionStrings:" + PlatformNames.Connections.MySql), (kafka, "ConnectionStrings:" + PlatformNames.Connections.Kafka),
                 (topic, "Producer:Topic"), (seed, "Producer:Seed"), (txnRate, "Producer:TxnRate"), (eventRate, "Producer:EventRate"),
-                (malformedRate, "Producer:MalformedRate"), (customers, "Producer:Customers"), (products, "Producer:Products")),
+                (malformedRate, "Producer:MalformedRate"), (customers, "Producer:Customers"), (products, "Producer:Products"),
+                (format, "Producer:Format"), (registryUrl, "Producer:SchemaRegistryUrl")),
             (services, options, ct2) => RunLiveAsync(services, options, result.GetValue(duration), result.InvocationConfiguration.Output, ct2), ct));
 
         var events = new Command("events", "Send a burst of --count events (with --malformed-rate malformed ones) and wait for Kafka to acknowledge them.")
         {
-            kafka, topic, count, seed, malformedRate, customers, products, timeout,
+            kafka, topic, count, seed, malformedRate, customers, products, timeout, format, registryUrl,
         };
         events.SetAction((result, ct) => WithHostAsync(result, error, Overrides(result,
                 (kafka, "ConnectionStrings:" + PlatformNames.Connections.Kafka), (topic, "Producer:Topic"), (seed, "Producer:Seed"),
-                (malformedRate, "Producer:MalformedRate"), (customers, "Producer:Customers"), (products, "Producer:Products")),
+                (malformedRate, "Producer:MalformedRate"), (customers, "Producer:Customers"), (products, "Producer:Products"),
+                (format, "Producer:Format"), (registryUrl, "Producer:SchemaRegistryUrl")),
             (services, options, ct2) => EventsAsync(services, options, result.GetValue(count), result.GetValue(timeout) ?? TimeSpan.FromSeconds(60),
                 result.InvocationConfiguration.Output, ct2), ct));
 
@@ -149,6 +153,11 @@ public static class ProducerCli
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("CustomerData.Producer.Events");
         using var producer = BuildProducer(kafka, logger);
         var sender = new EventSender(producer, options.Topic, logger);
+        if (options.Format == EventFormat.Confluent)
+        {
+            if (string.IsNullOrWhiteSpace(options.SchemaRegistryUrl)) throw new InvalidOperationException("--format confluent needs --schema-registry-url (or Producer:SchemaRegistryUrl).");
+            sender.UseConfluentFraming(await EventSender.RegisterContractAsync(options.SchemaRegistryUrl, options.Topic, cancellationToken));
+        }
         var generator = new EventGenerator(options.Seed, options.Customers, options.Products, options.MalformedRate);
         var stopwatch = Stopwatch.StartNew();
         const int batch = 10_000;

@@ -46,6 +46,34 @@ public sealed class EventSender
     }
 
     public string Topic => _topic;
+
+    /// <summary>The Confluent wire-format header (byte 0, schema id) put before every value; null: plain Avro.</summary>
+    private byte[]? _frame;
+
+    /// <summary>Sends the Confluent wire format from now on: every value is prefixed with byte 0 and <paramref name="schemaId"/> (big endian).</summary>
+    public void UseConfluentFraming(int schemaId)
+    {
+        var frame = new byte[5];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), schemaId);
+        _frame = frame;
+    }
+
+    /// <summary>Registers the contract under <c>TOPIC-value</c> and returns its schema id (the same id on every start).</summary>
+    public static async Task<int> RegisterContractAsync(string registryUrl, string topic, CancellationToken cancellationToken)
+    {
+        using var client = new Confluent.SchemaRegistry.CachedSchemaRegistryClient(new Confluent.SchemaRegistry.SchemaRegistryConfig { Url = registryUrl });
+        return await client.RegisterSchemaAsync(topic + "-value", new Confluent.SchemaRegistry.Schema(CustomerEventSchema.Json, Confluent.SchemaRegistry.SchemaType.Avro))
+            .WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+    }
+
+    private byte[] Framed(byte[] value)
+    {
+        if (_frame is not { } frame) return value;
+        var framed = GC.AllocateUninitializedArray<byte>(frame.Length + value.Length);
+        frame.CopyTo(framed, 0);
+        value.CopyTo(framed, frame.Length);
+        return framed;
+    }
     public long Produced => Interlocked.Read(ref _produced);
     public long Delivered => Interlocked.Read(ref _delivered);
     public long Failed => Interlocked.Read(ref _failed);
@@ -95,7 +123,7 @@ public sealed class EventSender
             var message = generator.Next();
             var headers = new Headers();
             foreach (var (key, value) in traceHeaders) headers.Add(key, value);
-            Produce(new Message<string, byte[]> { Key = message.Key!, Value = message.Value, Headers = headers }, cancellationToken);
+            Produce(new Message<string, byte[]> { Key = message.Key!, Value = Framed(message.Value), Headers = headers }, cancellationToken);
             perKind[message.Kind is { } kind ? (int)kind + 1 : 0]++;
         }
         Interlocked.Add(ref _produced, count);

@@ -42,6 +42,12 @@ public sealed class LiveRunner(
         if (options.EventRate > 0 && producer is not null)
         {
             Events = new EventSender(producer, options.Topic, logger);
+            if (options.Format == EventFormat.Confluent)
+            {
+                Events.UseConfluentFraming(await EventSender.RegisterContractAsync(
+                    options.SchemaRegistryUrl ?? throw new InvalidOperationException("--format confluent needs --schema-registry-url (Producer:SchemaRegistryUrl)."),
+                    options.Topic, token));
+            }
             // An async loop (it awaits its timer between sends): a LongRunning thread would only hold it until the
             // first await, so it runs on the pool like the transaction stream.
             streams.Add(StopAllOnFailure(Task.Run(() => EventStreamAsync(Events, token), CancellationToken.None), linked));

@@ -112,6 +112,24 @@ var burstRate = await RunPipelineAsync(bootstrap, "^bench-burst-.*", "bench-burs
     new Dictionary<string, string?>());
 rows.Add(("burst (record time 1,000,000 events/s): bare loop", $"{burstBare:N0} events/s", ""));
 rows.Add(("burst: pipeline, default settings", $"{burstRate:N0} events/s ({burstRate / burstBare:P0} of the bare loop)", ""));
+// The same sustained stream in the Confluent wire format, writer schema from the schema registry stand-in (the
+// contract itself, registered by Confluent's client: the decoder's fast path after one schema fetch).
+{
+    await using var registry = await CustomerData.SchemaRegistry.DevServer.SchemaRegistryStandIn.StartAsync();
+    using var client = new Confluent.SchemaRegistry.CachedSchemaRegistryClient(new Confluent.SchemaRegistry.SchemaRegistryConfig { Url = registry.Url });
+    var schemaId = await client.RegisterSchemaAsync("bench-confluent-value", new Confluent.SchemaRegistry.Schema(CustomerEventSchema.Json, Confluent.SchemaRegistry.SchemaType.Avro));
+    var framing = new byte[5];
+    System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(framing.AsSpan(1), schemaId);
+    var (confluentTopics, confluentPerTopic) = ProduceDataSet(cluster, "bench-confluent", 18, totalEvents, Customers,
+        today.AddDays(-1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), TimeSpan.FromDays(1), recordsPerSecond: 150_000, framing);
+    var confluentRate = 0.0;
+    for (var r = 0; r < repeat; r++)
+    {
+        confluentRate = Math.Max(confluentRate, await RunPipelineAsync(bootstrap, "^bench-confluent-.*", $"bench-confluent-{r}", Path.Combine(work, $"lake-confluent-{r}"),
+            AllPartitions(confluentTopics, confluentPerTopic), new Dictionary<string, string?> { ["Events:SchemaRegistry:Url"] = registry.Url }));
+    }
+    rows.Add(($"pipeline, Confluent wire format + schema registry (best of {repeat})", $"{confluentRate:N0} events/s ({confluentRate / pipelineRate:P0} of bare Avro)", ""));
+}
 if (throughputOnly)
 {
     PrintTable(totalEvents, partitions, rows);
@@ -167,7 +185,7 @@ static void PrintTable(int totalEvents, int partitions, List<(string Measure, st
 }
 
 static (string[] Topics, int PartitionsPerTopic) ProduceDataSet(KafkaMockCluster cluster, string prefix, int topics, int count, int customers,
-    DateTime eventStart, TimeSpan eventSpan, int recordsPerSecond)
+    DateTime eventStart, TimeSpan eventSpan, int recordsPerSecond, byte[]? framing = null)
 {
     var names = Enumerable.Range(0, topics).Select(t => $"{prefix}-{t:D2}").ToArray();
     var perTopic = names.Select(cluster.EnsureTopic).ToArray()[0];
@@ -189,6 +207,7 @@ static (string[] Topics, int PartitionsPerTopic) ProduceDataSet(KafkaMockCluster
         record.Add("product_id", random.Next(10) == 0 ? null : random.Next(1, 500));
         record.Add("event_timestamp", eventStart.AddTicks(eventSpan.Ticks / count * i).ToString("O", CultureInfo.InvariantCulture));
         buffer.SetLength(0);
+        if (framing is not null) buffer.Write(framing); // Confluent wire format: magic byte 0 and the schema id
         writer.Write(record, new BinaryEncoder(buffer));
         var message = new Message<byte[], byte[]>
         {
