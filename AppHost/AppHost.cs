@@ -7,7 +7,11 @@ var builder = DistributedApplication.CreateBuilder(args);
 var mode = StackModeSelector.Select(builder);
 var stack = mode == StackMode.Containers ? builder.AddContainerStack() : builder.AddLocalStack();
 
-var producer = builder.AddPlatformProject<Projects.Producer>("producer", stack);
+// The Confluent wire format's registry: the Producer registers the contract there (when Producer:Format is confluent),
+// Pipeline C resolves writer schemas from it.
+var registry = stack.SchemaRegistry.GetEndpoint("http");
+var producer = builder.AddPlatformProject<Projects.Producer>("producer", stack)
+    .WithEnvironment("Producer__SchemaRegistryUrl", registry).WaitFor(stack.SchemaRegistry);
 var pipelinesProfile = builder.AddPlatformProject<Projects.Pipelines_Profile>("pipelines-profile", stack);
 var pipelinesSummary = builder.AddPlatformProject<Projects.Pipelines_Summary>("pipelines-summary", stack);
 if (mode == StackMode.Local)
@@ -16,7 +20,8 @@ if (mode == StackMode.Local)
     pipelinesProfile.WithEnvironment("Profile__Reconcile__Interval", "00:02:00");
     pipelinesSummary.WithEnvironment("Summary__Reconcile__Interval", "00:02:00");
 }
-var pipelinesEvents = builder.AddPlatformProject<Projects.Pipelines_Events>("pipelines-events", stack);
+var pipelinesEvents = builder.AddPlatformProject<Projects.Pipelines_Events>("pipelines-events", stack)
+    .WithEnvironment("Events__SchemaRegistry__Url", registry).WaitFor(stack.SchemaRegistry);
 var api = builder.AddPlatformProject<Projects.Api>("api", stack)
     .WithExternalHttpEndpoints()
     // The API reference (Scalar, Development only) as a link on the api resource in the dashboard.

@@ -22,6 +22,8 @@ public static class ContainerStack
     public const string MinioTag = "RELEASE.2025-04-22T22-12-26Z";
     public const string MinioClientImage = "minio/mc";
     public const string MinioClientTag = "RELEASE.2025-04-16T18-13-26Z";
+    public const string SchemaRegistryImage = "confluentinc/cp-schema-registry";
+    public const string SchemaRegistryTag = "7.9.1";
 
     private static readonly TimeSpan s_healthCheckTimeout = TimeSpan.FromSeconds(5);
 
@@ -51,6 +53,8 @@ public static class ContainerStack
         var lakeBucket = builder.AddLakeBucketSetup(ResourceNames.LakeBucket, lake, lakeRootUser, lakeRootPassword, lakeAccessKey, lakeSecretKey);
         var s3 = lake.GetEndpoint("http");
 
+        var schemaRegistry = builder.AddSchemaRegistryContainer(ResourceNames.SchemaRegistry, kafka);
+
         return new PlatformStack(StackMode.Containers, mysql, kafka, cassandra, cassandraConnectionString,
             new LakeWiring(ReferenceExpression.Create($"s3://{PlatformNames.LakeBucket}"))
             {
@@ -62,8 +66,21 @@ public static class ContainerStack
             })
         {
             CassandraSetup = cassandraSetup,
+            SchemaRegistry = schemaRegistry,
         };
     }
+
+    /// <summary>Confluent's schema registry; it keeps its schemas in Kafka's <c>_schemas</c> topic (so no volume of its own).</summary>
+    public static IResourceBuilder<IResourceWithEndpoints> AddSchemaRegistryContainer(
+        this IDistributedApplicationBuilder builder, string name, IResourceBuilder<KafkaServerResource> kafka) =>
+        builder.AddContainer(name, SchemaRegistryImage, SchemaRegistryTag)
+            .WithHttpEndpoint(name: "http", targetPort: 8081)
+            .WithEnvironment("SCHEMA_REGISTRY_HOST_NAME", name)
+            .WithEnvironment("SCHEMA_REGISTRY_LISTENERS", "http://0.0.0.0:8081")
+            .WithEnvironment("SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS", $"PLAINTEXT://{kafka.Resource.Name}:9092")
+            .WithReferenceRelationship(kafka)
+            .WaitFor(kafka)
+            .WithHttpHealthCheck("/subjects", endpointName: "http");
 
     public static IResourceBuilder<MySqlServerResource> AddMySqlContainer(
         this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource> rootPassword,

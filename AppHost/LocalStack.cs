@@ -42,7 +42,10 @@ public static class LocalStack
             var other => throw new InvalidOperationException($"{PlatformStackExtensions.LakeKey} must be folder or s3rver in local mode, not '{other}'."),
         };
 
-        return new PlatformStack(StackMode.Local, mysql, kafka, cassandra, cassandraConnectionString, lake);
+        return new PlatformStack(StackMode.Local, mysql, kafka, cassandra, cassandraConnectionString, lake)
+        {
+            SchemaRegistry = builder.AddSchemaRegistryStandIn(ResourceNames.SchemaRegistry),
+        };
     }
 
     /// <summary>
@@ -149,6 +152,21 @@ public static class LocalStack
             .WithHttpHealthCheck("/health")
             .ExcludeFromManifest();
     }
+
+    /// <summary>
+    /// The schema registry stand-in (<c>SchemaRegistry.DevServer</c>, in memory: the REST subset Confluent's client and
+    /// serializer use). Dev/test only, like the CQL dev server; its schemas are gone when it stops, as the local Kafka's topics are.
+    /// </summary>
+    public static IResourceBuilder<IResourceWithEndpoints> AddSchemaRegistryStandIn(this IDistributedApplicationBuilder builder, string name) =>
+        builder
+            .AddProject<Projects.SchemaRegistry_DevServer>(name, options =>
+            {
+                options.ExcludeLaunchProfile = true;
+                options.ExcludeKestrelEndpoints = true;
+            })
+            .WithHttpEndpoint(name: "http")
+            .WithHttpHealthCheck("/health")
+            .ExcludeFromManifest();
 
     /// <summary>The lake as a folder under the data folder: no server, nothing to wait for.</summary>
     public static LakeWiring AddLakeFolder(this IDistributedApplicationBuilder builder, string folder)

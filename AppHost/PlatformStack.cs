@@ -18,6 +18,9 @@ public sealed record PlatformStack(
 {
     /// <summary>Runs to completion once Cassandra has the platform's role and keyspace (containers mode).</summary>
     public IResourceBuilder<IResource>? CassandraSetup { get; init; }
+
+    /// <summary>The schema registry of the Confluent wire format (Confluent's in containers mode, the stand-in locally) and its URL.</summary>
+    public required IResourceBuilder<IResourceWithEndpoints> SchemaRegistry { get; init; }
 }
 
 /// <summary>The lake root (a folder or <c>s3://lake</c>) and, for S3, its endpoint and keys.</summary>

@@ -12,6 +12,7 @@ public static class ResourceNames
     public const string CassandraInit = "cassandra-init";
     public const string Lake = "lake";
     public const string LakeBucket = "lake-bucket";
+    public const string SchemaRegistry = "schema-registry";
 
     public const string MySqlPassword = "mysql-password";
     public const string MySqlRootPassword = "mysql-root-password";

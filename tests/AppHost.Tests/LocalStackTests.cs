@@ -19,7 +19,7 @@ public sealed class LocalStackTests
     private static readonly TimeSpan s_healthyBound = TimeSpan.FromMinutes(4);
 
     private static readonly string[] s_expectedResources =
-        ["mysql", "kafka", "cassandra", "producer", "pipelines-profile", "pipelines-summary", "pipelines-events", "api"];
+        ["mysql", "kafka", "cassandra", "schema-registry", "producer", "pipelines-profile", "pipelines-summary", "pipelines-events", "api"];
 
     private static readonly string[] s_projects =
         ["producer", "pipelines-profile", "pipelines-summary", "pipelines-events", "api"];

@@ -12,6 +12,8 @@ public sealed class ManifestTests
 {
     private static readonly string[] s_servers = ["mysql", "kafka", "cassandra", "lake"];
     private static readonly string[] s_setupJobs = ["cassandra-init", "lake-bucket"];
+    // Keeps its schemas in Kafka's _schemas topic: a container without a volume of its own.
+    private static readonly string[] s_stateless = ["schema-registry"];
     private static readonly string[] s_projects = ["producer", "pipelines-profile", "pipelines-summary", "pipelines-events", "api"];
     private static readonly string[] s_secrets =
         ["mysql-password", "mysql-root-password", "cassandra-password", "cassandra-admin-password", "lake-access-key", "lake-secret-key", "lake-root-user", "lake-root-password"];
@@ -21,10 +23,10 @@ public sealed class ManifestTests
     {
         var resources = await PublishManifestAsync(TestContext.Current.CancellationToken);
 
-        var expected = s_servers.Concat(s_setupJobs).Concat(s_projects).Concat(s_secrets).Order().ToArray();
+        var expected = s_servers.Concat(s_setupJobs).Concat(s_stateless).Concat(s_projects).Concat(s_secrets).Order().ToArray();
         Assert.Equal(expected, resources.Select(r => r.Key).Order().ToArray());
 
-        foreach (var name in s_servers.Concat(s_setupJobs))
+        foreach (var name in s_servers.Concat(s_setupJobs).Concat(s_stateless))
         {
             Assert.Equal("container.v0", Type(resources, name));
             var image = (string)resources[name]!["image"]!;
@@ -54,6 +56,8 @@ public sealed class ManifestTests
             Assert.Equal("s3://lake", (string?)env["Lake__Root"]);
             Assert.Equal("{lake.bindings.http.url}", (string?)env["Lake__ServiceUrl"]);
             Assert.Equal("{lake-access-key.value}", (string?)env["Lake__AccessKey"]);
+            if (name == "pipelines-events") Assert.Equal("{schema-registry.bindings.http.url}", (string?)env["Events__SchemaRegistry__Url"]);
+            if (name == "producer") Assert.Equal("{schema-registry.bindings.http.url}", (string?)env["Producer__SchemaRegistryUrl"]);
             Assert.Equal("{lake-secret-key.value}", (string?)env["Lake__SecretKey"]);
             // Least privilege: no service holds a root or admin credential.
             Assert.DoesNotContain("root", env.ToJsonString(), StringComparison.Ordinal);
