@@ -19,8 +19,16 @@ public static class ApiSecurity
 {
     public const string RateLimitPolicy = "per-client";
 
+    /// <summary>Benchmarks only (what authentication costs): every data route open. Refused in Production.</summary>
+    public const string DisabledKey = "Api:Authentication:Disabled";
+
     public static WebApplicationBuilder AddApiSecurity(this WebApplicationBuilder builder)
     {
+        var disabled = builder.Configuration.GetValue<bool>(DisabledKey);
+        if (disabled && builder.Environment.IsProduction())
+        {
+            throw new InvalidOperationException($"{DisabledKey}=true is refused in Production: it opens every data route to anyone.");
+        }
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(jwt =>
             {
@@ -38,8 +46,8 @@ public static class ApiSecurity
                 };
             });
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(ApiScopes.CustomersRead, policy => policy.RequireAuthenticatedUser().RequireAssertion(c => ApiScopes.Grants(c.User, ApiScopes.CustomersRead)))
-            .AddPolicy(ApiScopes.AnalyticsRead, policy => policy.RequireAuthenticatedUser().RequireAssertion(c => ApiScopes.Grants(c.User, ApiScopes.AnalyticsRead)));
+            .AddPolicy(ApiScopes.CustomersRead, policy => Scope(policy, ApiScopes.CustomersRead, disabled))
+            .AddPolicy(ApiScopes.AnalyticsRead, policy => Scope(policy, ApiScopes.AnalyticsRead, disabled));
 
         builder.Services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection(RateLimitOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddRateLimiter(limiter =>
@@ -74,6 +82,10 @@ public static class ApiSecurity
     /// <summary>The middleware, in order: HTTPS and HSTS (outside Development), headers, CORS, authentication, authorization, rate limits.</summary>
     public static WebApplication UseApiSecurity(this WebApplication app)
     {
+        if (app.Configuration.GetValue<bool>(DisabledKey))
+        {
+            app.Logger.LogCritical("{Key} is true: every data route is open without a token (benchmarks only)", DisabledKey);
+        }
         if (!app.Environment.IsDevelopment())
         {
             app.UseHsts();
@@ -89,6 +101,16 @@ public static class ApiSecurity
         app.UseAuthorization();
         app.UseRateLimiter();
         return app;
+    }
+
+    private static void Scope(Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder policy, string scope, bool disabled)
+    {
+        if (disabled)
+        {
+            policy.RequireAssertion(_ => true);
+            return;
+        }
+        policy.RequireAuthenticatedUser().RequireAssertion(c => ApiScopes.Grants(c.User, scope));
     }
 
     /// <summary>Token subject when authenticated, else the client address: one client's burst never throttles another.</summary>

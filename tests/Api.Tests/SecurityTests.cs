@@ -116,4 +116,22 @@ public sealed class SecurityTests : IAsyncLifetime
         Assert.True(int.Parse(limited.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture) >= 1);
         Assert.NotEqual(HttpStatusCode.TooManyRequests, (await other.GetAsync("/events/7", ct)).StatusCode);
     }
+
+    [Fact]
+    public async Task Turning_authentication_off_opens_the_routes_outside_production_and_is_refused_in_production()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using (var open = await ApiHost.StartAsync(new Dictionary<string, string?> { [ApiSecurity.DisabledKey] = "true" }))
+        {
+            using var anonymous = open.CreateAnonymousClient();
+            var response = await anonymous.GetAsync("/customer/7", ct);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode); // past authorization: the profile is simply not there
+            Assert.Contains(open.Logs.Lines, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Critical && l.Message.Contains(ApiSecurity.DisabledKey, StringComparison.Ordinal));
+        }
+        var refused = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var production = await ApiHost.StartAsync(new Dictionary<string, string?> { [ApiSecurity.DisabledKey] = "true", ["environment"] = "Production" });
+        });
+        Assert.Contains("refused in Production", refused.ToString(), StringComparison.Ordinal);
+    }
 }
