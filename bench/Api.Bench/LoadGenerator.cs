@@ -13,7 +13,7 @@ public enum Kind { Events, SummaryDay, SummaryCustomer, Customer }
 /// <summary>One request: its kind and path, plus what a bare DuckDB query needs to ask the same question.</summary>
 public sealed record BenchRequest(Kind Kind, string Path, int CustomerId, DateOnly Day, DateOnly? From, DateOnly? To, int Limit)
 {
-    public byte[] Bytes { get; } = Encoding.ASCII.GetBytes($"GET {Path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    public byte[] Bytes { get; } = Encoding.ASCII.GetBytes($"GET {Path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {BenchToken.Value}\r\n\r\n");
 }
 
 /// <summary>Latencies (µs) and answers of one kind of request in one run.</summary>

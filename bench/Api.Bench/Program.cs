@@ -74,7 +74,7 @@ sw.Restart();
 await BenchData.WriteProfilesAsync(cassandra.ConnectionString(), size.Customers);
 Console.WriteLine($"{size.Customers:N0} profiles written in {sw.Elapsed.TotalSeconds:F1} s");
 
-var apiEnvironment = new Dictionary<string, string?>
+var apiEnvironment = new Dictionary<string, string?>(BenchToken.ApiEnvironment)
 {
     ["Lake__Root"] = lake,
     ["ConnectionStrings__cassandra"] = cassandra.ConnectionString(BenchData.Keyspace),
@@ -160,6 +160,7 @@ async Task WarmAsync(int port)
 {
     sw.Restart();
     using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(10) };
+    http.DefaultRequestHeaders.Authorization = new("Bearer", BenchToken.Value);
     await Parallel.ForEachAsync(Enumerable.Range(0, size.SummaryDays), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, ct) =>
     {
         using var r = await http.GetAsync($"/summary/{CustomerData.Lake.LakeLayout.Day(size.FirstSummaryDay.AddDays(i))}", ct);
@@ -174,6 +175,7 @@ async Task WarmAsync(int port)
 async Task<Dictionary<string, byte[]>> SeedBodiesAsync(int port)
 {
     using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+    http.DefaultRequestHeaders.Authorization = new("Bearer", BenchToken.Value);
     var result = new Dictionary<string, byte[]>();
     foreach (var request in seed)
     {

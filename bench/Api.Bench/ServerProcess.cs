@@ -40,7 +40,15 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var server = new ServerProcess(process, log, chosen);
-        await server.WaitHealthyAsync(logFile);
+        try
+        {
+            await server.WaitHealthyAsync(logFile);
+        }
+        catch
+        {
+            await server.DisposeAsync(); // a server that never became healthy is not left running
+            throw;
+        }
         return server;
     }
 
