@@ -6,6 +6,7 @@
 // Build: dotnet build bench/Api.Bench -c Release   (builds Api's Release too; the bench starts Api/bin/Release/net10.0/Api.dll)
 // Run:   dotnet bench/Api.Bench/bin/Release/net10.0/Api.Bench.dll [--quick] [--seconds 60] [--connections 20,100] [--customers 5000]
 //        [--summary-days 730] [--event-days 30] [--events-per-day 200000] [--bare-threads 4] [--explain-only] [--keep]
+//        [--auth-cost]  (only: the cached API with and without authentication, seed and random mixes)
 using System.Diagnostics;
 using System.Globalization;
 using CustomerData.Api.Lake;
@@ -85,6 +86,45 @@ var rss = new Dictionary<string, double>();
 var seed = Mixes.Seed(size);
 var allKinds = Enum.GetValues<Kind>();
 
+// --auth-cost: what authentication costs (issue #15). The same API, cached, with tokens checked (Production, as
+// deployed) and with Api:Authentication:Disabled (refused in Production, so that run is Staging), alternated twice.
+if (args.Contains("--auth-cost"))
+{
+    var authRuns = new List<(string Name, RunResult Result)>();
+    for (var round = 0; round < 2; round++)
+    {
+        foreach (var authOn in new[] { true, false })
+        {
+            await using var api = await StartApiAsync(cached: true, authenticationOff: !authOn);
+            await WarmAsync(api.Port);
+            foreach (var (mixName, mix) in new[] { ("seed", Mixes.SeedMix(size)), ("random", Mixes.RandomMix(size, allKinds)) })
+            {
+                var name = $"API {mixName}, authentication {(authOn ? "on" : "off")}";
+                authRuns.Add((name, await MeasureAsync(api, () => LoadGenerator.RunAsync(name, api.Port, connectionCounts[0], duration, TimeSpan.Zero, mix))));
+            }
+        }
+    }
+    Console.WriteLine();
+    Console.WriteLine($"What authentication costs: {connectionCounts[0]} connections, flat out, {seconds} s a run, best of 2 rounds; load average at the end {File.ReadAllText("/proc/loadavg").Trim()}");
+    Console.WriteLine();
+    Console.WriteLine("| run | req/s | p50 ms | p99 ms | errors | CPU ms/req server |");
+    Console.WriteLine("|---|---|---|---|---|---|");
+    foreach (var group in authRuns.GroupBy(r => r.Name))
+    {
+        var best = group.MaxBy(r => r.Result.RequestsPerSecond).Result;
+        var all = best.All;
+        Console.WriteLine($"| {group.Key} | {best.RequestsPerSecond:N0} | {Ms(all.Latency.GetValueAtPercentile(50))} | {Ms(all.Latency.GetValueAtPercentile(99))} | {all.Errors} | {CpuPerRequest(best.ServerCpuSeconds, best)} |");
+    }
+    foreach (var mixName in new[] { "seed", "random" })
+    {
+        var on = authRuns.Where(r => r.Name == $"API {mixName}, authentication on").Max(r => r.Result.RequestsPerSecond);
+        var off = authRuns.Where(r => r.Name == $"API {mixName}, authentication off").Max(r => r.Result.RequestsPerSecond);
+        Console.WriteLine($"{mixName} mix: with authentication {on / off * 100:F0} % of the requests/s without it");
+    }
+    RemoveWork();
+    return 0;
+}
+
 // 1. The API as deployed (lake files cached in memory).
 Dictionary<string, byte[]> bodies;
 await using (var api = await StartApiAsync(cached: true))
@@ -144,9 +184,14 @@ PrintTables();
 RemoveWork();
 return 0;
 
-async Task<ServerProcess> StartApiAsync(bool cached)
+async Task<ServerProcess> StartApiAsync(bool cached, bool authenticationOff = false)
 {
     var environment = new Dictionary<string, string?>(apiEnvironment) { ["Api__CacheLakeFiles"] = cached ? "true" : "false" };
+    if (authenticationOff)
+    {
+        environment["Api__Authentication__Disabled"] = "true";
+        environment["ASPNETCORE_ENVIRONMENT"] = "Staging";
+    }
     sw.Restart();
     var server = await ServerProcess.StartAsync("dotnet", [apiDll], environment, Path.Combine(work, cached ? "api-cached.log" : "api-uncached.log"),
         port => new Dictionary<string, string?> { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}" }, Path.GetDirectoryName(apiDll)!);
