@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Diagnostics;
 using Confluent.Kafka;
 using CustomerData.Contracts;
@@ -136,7 +137,9 @@ public sealed class LiveRunner(
 
     private async Task EventStreamAsync(EventSender sender, CancellationToken token)
     {
-        var generator = new EventGenerator(options.Seed ^ 0x5EED, Math.Max(1, options.Customers), Math.Max(1, options.Products), options.MalformedRate, _time);
+        // Event ids must never repeat across runs: a restarted Producer with a fixed seed would otherwise send the
+        // very events (same UUIDs) of its last run again. Each run draws its own stream from the seed and a nonce.
+        var generator = new EventGenerator(options.Seed ^ 0x5EED ^ RandomNumberGenerator.GetInt32(int.MaxValue), Math.Max(1, options.Customers), Math.Max(1, options.Products), options.MalformedRate, _time);
         var rate = new RateBudget(options.EventRate, _time);
         var backoff = new Backoff(options.MaxRetryDelay);
         // More than ~10 s of events unacknowledged means the broker is away: stop queueing and back off.
