@@ -10,19 +10,31 @@ var stack = mode == StackMode.Containers ? builder.AddContainerStack() : builder
 // The Confluent wire format's registry: the Producer registers the contract there (when Producer:Format is confluent),
 // Pipeline C resolves writer schemas from it.
 var registry = stack.SchemaRegistry.GetEndpoint("http");
-var producer = builder.AddPlatformProject<Projects.Producer>("producer", stack)
+
+// Each project lists exactly what it uses, and waits for it.
+var producer = builder.AddPlatformProject<Projects.Producer>("producer")
+    .WithMySql(stack)
+    .WithKafka(stack)
     .WithEnvironment("Producer__SchemaRegistryUrl", registry).WaitFor(stack.SchemaRegistry);
-var pipelinesProfile = builder.AddPlatformProject<Projects.Pipelines_Profile>("pipelines-profile", stack);
-var pipelinesSummary = builder.AddPlatformProject<Projects.Pipelines_Summary>("pipelines-summary", stack);
+var pipelinesProfile = builder.AddPlatformProject<Projects.Pipelines_Profile>("pipelines-profile")
+    .WithMySql(stack)
+    .WithCassandra(stack);
+var pipelinesSummary = builder.AddPlatformProject<Projects.Pipelines_Summary>("pipelines-summary")
+    .WithMySql(stack)
+    .WithLake(stack);
 if (mode == StackMode.Local)
 {
     // Local mode is for watching the system work: a change in MySQL reaches the outputs within 2 minutes.
     pipelinesProfile.WithEnvironment("Profile__Reconcile__Interval", "00:02:00");
     pipelinesSummary.WithEnvironment("Summary__Reconcile__Interval", "00:02:00");
 }
-var pipelinesEvents = builder.AddPlatformProject<Projects.Pipelines_Events>("pipelines-events", stack)
+var pipelinesEvents = builder.AddPlatformProject<Projects.Pipelines_Events>("pipelines-events")
+    .WithKafka(stack)
+    .WithLake(stack)
     .WithEnvironment("Events__SchemaRegistry__Url", registry).WaitFor(stack.SchemaRegistry);
-var api = builder.AddPlatformProject<Projects.Api>("api", stack)
+var api = builder.AddPlatformProject<Projects.Api>("api")
+    .WithCassandra(stack)
+    .WithLake(stack)
     .WithExternalHttpEndpoints()
     // The API reference (Scalar, Development only) as a link on the api resource in the dashboard.
     .WithUrlForEndpoint("http", _ => new ResourceUrlAnnotation { Url = "/scalar/v1", DisplayText = "API reference (Scalar)" });

@@ -55,14 +55,14 @@ public static class PlatformStackExtensions
         builder.AddParameter(name, new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
 
     /// <summary>
-    /// A service project wired to every backing service of the stack, with the configuration contract
-    /// of the brief and a <c>/health</c> check the dashboard shows.
+    /// A service project with the one http endpoint, its <c>/health</c> check in the dashboard and telemetry; what it uses
+    /// of the stack is added with <see cref="WithMySql"/>, <see cref="WithKafka"/>, <see cref="WithCassandra"/> and
+    /// <see cref="WithLake"/> (each a reference plus a wait, as eShop's AppHost lists them).
     /// </summary>
     public static IResourceBuilder<ProjectResource> AddPlatformProject<TProject>(
-        this IDistributedApplicationBuilder builder, string name, PlatformStack stack)
-        where TProject : IProjectMetadata, new()
-    {
-        var project = builder
+        this IDistributedApplicationBuilder builder, string name)
+        where TProject : IProjectMetadata, new() =>
+        builder
             // Launch profiles and Kestrel settings of the projects are for running them alone;
             // under the AppHost the one http endpoint below is the whole story.
             .AddProject<TProject>(name, options =>
@@ -71,27 +71,33 @@ public static class PlatformStackExtensions
                 options.ExcludeKestrelEndpoints = true;
             })
             .WithHttpEndpoint(name: "http")
-            .WithHttpHealthCheck("/health")
-            .WithReference(stack.MySql, PlatformNames.Connections.MySql).WaitFor(stack.MySql)
-            .WithReference(stack.Kafka, PlatformNames.Connections.Kafka).WaitFor(stack.Kafka)
-            .WithEnvironment("ConnectionStrings__" + PlatformNames.Connections.Cassandra, stack.CassandraConnectionString)
-            .WithReferenceRelationship(stack.Cassandra).WaitFor(stack.Cassandra)
-            .WithEnvironment("Lake__Root", stack.Lake.Root);
+            .WithHttpHealthCheck("/health");
 
-        if (stack.CassandraSetup is { } cassandraSetup)
-        {
-            // The services log in with the platform role, which exists only once the setup job has run.
-            project.WaitForCompletion(cassandraSetup);
-        }
-        if (stack.Lake.Server is { } lakeServer)
-        {
-            project.WithReferenceRelationship(lakeServer).WaitFor(lakeServer);
-        }
-        if (stack.Lake.BucketSetup is { } bucketSetup)
-        {
-            // Writers fail on a missing bucket; the bucket job creates it after MinIO is healthy.
-            project.WaitForCompletion(bucketSetup);
-        }
+    /// <summary><c>ConnectionStrings__customerdb</c>, waiting for MySQL.</summary>
+    public static IResourceBuilder<ProjectResource> WithMySql(this IResourceBuilder<ProjectResource> project, PlatformStack stack) =>
+        project.WithReference(stack.MySql, PlatformNames.Connections.MySql).WaitFor(stack.MySql);
+
+    /// <summary><c>ConnectionStrings__kafka</c>, waiting for Kafka.</summary>
+    public static IResourceBuilder<ProjectResource> WithKafka(this IResourceBuilder<ProjectResource> project, PlatformStack stack) =>
+        project.WithReference(stack.Kafka, PlatformNames.Connections.Kafka).WaitFor(stack.Kafka);
+
+    /// <summary><c>ConnectionStrings__cassandra</c> (the platform role), waiting for Cassandra and, in containers mode, its setup job.</summary>
+    public static IResourceBuilder<ProjectResource> WithCassandra(this IResourceBuilder<ProjectResource> project, PlatformStack stack)
+    {
+        project.WithEnvironment("ConnectionStrings__" + PlatformNames.Connections.Cassandra, stack.CassandraConnectionString)
+            .WithReferenceRelationship(stack.Cassandra).WaitFor(stack.Cassandra);
+        // The services log in with the platform role, which exists only once the setup job has run.
+        if (stack.CassandraSetup is { } cassandraSetup) project.WaitForCompletion(cassandraSetup);
+        return project;
+    }
+
+    /// <summary><c>Lake__Root</c> (and for S3 the endpoint and the services' keys), waiting for the lake's server and bucket job.</summary>
+    public static IResourceBuilder<ProjectResource> WithLake(this IResourceBuilder<ProjectResource> project, PlatformStack stack)
+    {
+        project.WithEnvironment("Lake__Root", stack.Lake.Root);
+        if (stack.Lake.Server is { } lakeServer) project.WithReferenceRelationship(lakeServer).WaitFor(lakeServer);
+        // Writers fail on a missing bucket; the bucket job creates it after MinIO is healthy.
+        if (stack.Lake.BucketSetup is { } bucketSetup) project.WaitForCompletion(bucketSetup);
         if (stack.Lake.ServiceUrl is { } serviceUrl) project.WithEnvironment("Lake__ServiceUrl", serviceUrl);
         if (stack.Lake.AccessKey is { } accessKey) project.WithEnvironment("Lake__AccessKey", accessKey);
         if (stack.Lake.SecretKey is { } secretKey) project.WithEnvironment("Lake__SecretKey", secretKey);

@@ -50,15 +50,22 @@ public sealed class ManifestTests
         {
             Assert.Equal("project.v0", Type(resources, name));
             var env = resources[name]!["env"]!.AsObject();
-            Assert.Equal("{mysql.connectionString}", (string?)env["ConnectionStrings__customerdb"]);
-            Assert.Equal("{kafka.connectionString}", (string?)env["ConnectionStrings__kafka"]);
-            Assert.StartsWith("Contact Points={cassandra.bindings.tcp.host}:{cassandra.bindings.tcp.port};Keyspace=customer_data;", (string?)env["ConnectionStrings__cassandra"]);
-            Assert.Equal("s3://lake", (string?)env["Lake__Root"]);
-            Assert.Equal("{lake.bindings.http.url}", (string?)env["Lake__ServiceUrl"]);
-            Assert.Equal("{lake-access-key.value}", (string?)env["Lake__AccessKey"]);
+            // Each project gets exactly what it uses.
+            var uses = LocalStackTests.ServicesUsed[name];
+            Assert.Equal(uses.Contains("mysql") ? "{mysql.connectionString}" : null, (string?)env["ConnectionStrings__customerdb"]);
+            Assert.Equal(uses.Contains("kafka") ? "{kafka.connectionString}" : null, (string?)env["ConnectionStrings__kafka"]);
+            Assert.Equal(uses.Contains("cassandra"), env.ContainsKey("ConnectionStrings__cassandra"));
+            if (uses.Contains("cassandra")) Assert.StartsWith("Contact Points={cassandra.bindings.tcp.host}:{cassandra.bindings.tcp.port};Keyspace=customer_data;", (string?)env["ConnectionStrings__cassandra"]);
+            Assert.Equal(uses.Contains("lake"), env.ContainsKey("Lake__Root"));
+            if (uses.Contains("lake"))
+            {
+                Assert.Equal("s3://lake", (string?)env["Lake__Root"]);
+                Assert.Equal("{lake.bindings.http.url}", (string?)env["Lake__ServiceUrl"]);
+                Assert.Equal("{lake-access-key.value}", (string?)env["Lake__AccessKey"]);
+                Assert.Equal("{lake-secret-key.value}", (string?)env["Lake__SecretKey"]);
+            }
             if (name == "pipelines-events") Assert.Equal("{schema-registry.bindings.http.url}", (string?)env["Events__SchemaRegistry__Url"]);
             if (name == "producer") Assert.Equal("{schema-registry.bindings.http.url}", (string?)env["Producer__SchemaRegistryUrl"]);
-            Assert.Equal("{lake-secret-key.value}", (string?)env["Lake__SecretKey"]);
             // Least privilege: no service holds a root or admin credential.
             Assert.DoesNotContain("root", env.ToJsonString(), StringComparison.Ordinal);
             Assert.DoesNotContain("cassandra-admin", env.ToJsonString(), StringComparison.Ordinal);
