@@ -15,7 +15,9 @@ var registry = stack.SchemaRegistry.GetEndpoint("http");
 var producer = builder.AddPlatformProject<Projects.Producer>("producer")
     .WithMySql(stack)
     .WithKafka(stack)
-    .WithEnvironment("Producer__SchemaRegistryUrl", registry).WaitFor(stack.SchemaRegistry);
+    .WithEnvironment("Producer__SchemaRegistryUrl", registry).WaitFor(stack.SchemaRegistry)
+    // A small malformed share, so the dashboard shows Pipeline C's malformed path too.
+    .WithEnvironment("Producer__MalformedRate", "0.01");
 var pipelinesProfile = builder.AddPlatformProject<Projects.Pipelines_Profile>("pipelines-profile")
     .WithMySql(stack)
     .WithCassandra(stack);

@@ -66,6 +66,7 @@ public sealed class ManifestTests
             }
             if (name == "pipelines-events") Assert.Equal("{schema-registry.bindings.http.url}", (string?)env["Events__SchemaRegistry__Url"]);
             if (name == "producer") Assert.Equal("{schema-registry.bindings.http.url}", (string?)env["Producer__SchemaRegistryUrl"]);
+            if (name == "producer") Assert.Equal("0.01", (string?)env["Producer__MalformedRate"]);
             // Least privilege: no service holds a root or admin credential.
             Assert.DoesNotContain("root", env.ToJsonString(), StringComparison.Ordinal);
             Assert.DoesNotContain("cassandra-admin", env.ToJsonString(), StringComparison.Ordinal);
