@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using CustomerData.Api.Apis;
 using CustomerData.Api.Contract;
@@ -84,5 +85,5 @@ public sealed class ApiExampleTransformer : IOpenApiOperationTransformer
         return Task.CompletedTask;
     }
 
-    private static string Error(string message) => "{\"status\":\"error\",\"message\":\"" + message + "\",\"data\":{}}";
+    private static string Error(string message) => JsonSerializer.Serialize(ErrorEnvelope.For(message), ApiJsonContext.Default.ErrorEnvelope);
 }

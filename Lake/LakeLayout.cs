@@ -24,6 +24,9 @@ public static class LakeLayout
 
     public static string Day(DateOnly day) => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
+    /// <summary>A partition value written by <see cref="Day"/> (as DuckDB returns a hive partition column) back into its day.</summary>
+    public static DateOnly ParseDay(string value) => DateOnly.ParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+
     /// <summary><c>txn_summary/date=YYYY-MM-DD/</c></summary>
     public static string SummaryPartition(DateOnly day) => $"{SummaryTable}/{SummaryPartitionKey}={Day(day)}/";
 

@@ -1,3 +1,4 @@
+using CustomerData.Lake;
 using CustomerData.Api.Contract;
 using DuckDB.NET.Data;
 
@@ -50,8 +51,7 @@ public sealed class DirectLakeQueries(DuckDbPool pool, ILogger<DirectLakeQueries
             var rows = new List<DailySummaryDto>();
             while (reader.Read())
             {
-                rows.Add(new DailySummaryDto(DateOnly.ParseExact(reader.GetString(5), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-                    reader.GetInt32(0), MoneyJsonConverter.FromDouble(reader.GetDouble(1)), reader.GetInt32(2), reader.GetInt32(3), reader.GetString(4)));
+                rows.Add(SummarySegment.ReadRow(reader, LakeLayout.ParseDay(reader.GetString(5)), reader.GetString(4)));
             }
             return (IReadOnlyList<DailySummaryDto>)rows;
         }, cancellationToken);
@@ -73,7 +73,7 @@ public sealed class DirectLakeQueries(DuckDbPool pool, ILogger<DirectLakeQueries
             while (reader.Read())
             {
                 events.Add(new CustomerEventDto(
-                    DateOnly.ParseExact(reader.GetString(6), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+                    LakeLayout.ParseDay(reader.GetString(6)),
                     reader.GetString(0), reader.GetInt32(1), reader.GetString(2),
                     reader.IsDBNull(3) ? null : reader.GetInt32(3),
                     EventSegment.FromMicros(reader.GetInt64(4)), EventSegment.FromMicros(reader.GetInt64(5))));
@@ -92,8 +92,7 @@ public sealed class DirectLakeQueries(DuckDbPool pool, ILogger<DirectLakeQueries
         var rows = new List<DailySummaryDto>();
         while (reader.Read())
         {
-            rows.Add(new DailySummaryDto(day, reader.GetInt32(0), MoneyJsonConverter.FromDouble(reader.GetDouble(1)),
-                reader.GetInt32(2), reader.GetInt32(3), reader.GetString(4)));
+            rows.Add(SummarySegment.ReadRow(reader, day, reader.GetString(4)));
         }
         return rows;
     }

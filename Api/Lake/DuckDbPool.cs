@@ -56,16 +56,22 @@ public sealed class DuckDbPool : IDisposable
     /// <summary>The statements that configure and then lock the database.</summary>
     internal static IEnumerable<string> Setup(DuckDbSettings settings, LakeReadRoot readRoot)
     {
-        if (!string.IsNullOrWhiteSpace(settings.ExtensionDirectory)) yield return $"SET extension_directory = {LakeDuckDb.Quote(settings.ExtensionDirectory)}";
+        foreach (var statement in ExtensionSettings(settings)) yield return statement;
         foreach (var statement in readRoot.DuckDbStatements) yield return statement;
         yield return $"SET threads = {settings.Threads}";
         yield return $"SET memory_limit = {LakeDuckDb.Quote(settings.MemoryLimit)}";
         yield return "SET parquet_metadata_cache = true";
-        yield return "SET autoinstall_known_extensions = false";
-        yield return "SET autoload_known_extensions = false";
         yield return $"SET allowed_directories = [{LakeDuckDb.Quote(readRoot.AllowedDirectory)}]";
         yield return "SET enable_external_access = false";
         yield return "SET lock_configuration = true";
+    }
+
+    /// <summary>Where extensions come from, and never downloaded or loaded behind our back (an explicit <c>LOAD</c> still works).</summary>
+    internal static IEnumerable<string> ExtensionSettings(DuckDbSettings settings)
+    {
+        if (!string.IsNullOrWhiteSpace(settings.ExtensionDirectory)) yield return $"SET extension_directory = {LakeDuckDb.Quote(settings.ExtensionDirectory)}";
+        yield return "SET autoinstall_known_extensions = false";
+        yield return "SET autoload_known_extensions = false";
     }
 
     /// <summary>Runs <paramref name="work"/> on a pooled connection; 503 when none frees up within the bound.</summary>

@@ -150,11 +150,14 @@ public sealed class SummarySegment
         {
             var category = reader.GetString(4);
             if (!categories.TryGetValue(category, out var interned)) categories[category] = interned = category;
-            rows.Add(new DailySummaryDto(day, reader.GetInt32(0), MoneyJsonConverter.FromDouble(reader.GetDouble(1)),
-                reader.GetInt32(2), reader.GetInt32(3), interned));
+            rows.Add(ReadRow(reader, day, interned));
         }
         return new SummarySegment([.. rows]);
     }
+
+    /// <summary>One row of <see cref="LoadSql"/>'s columns (customer_id, total_amount, total_items, distinct_products, top_category): the lake's DOUBLE as its cents.</summary>
+    internal static DailySummaryDto ReadRow(System.Data.Common.DbDataReader reader, DateOnly day, string topCategory) =>
+        new(day, reader.GetInt32(0), MoneyJsonConverter.FromDouble(reader.GetDouble(1)), reader.GetInt32(2), reader.GetInt32(3), topCategory);
 }
 
 /// <summary>

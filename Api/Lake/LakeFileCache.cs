@@ -62,7 +62,7 @@ public sealed partial class LakeFileCache
     private async Task<object> LoadAsync<T>(Entry entry, LakeFile file, string operation, Func<DuckDBConnection, T> load, Func<T, int> rows)
         where T : class
     {
-        await Task.Yield(); // never load on the caller's stack inside GetOrAdd
+        await Task.Yield(); // the first caller only starts the load; it waits for it like every other caller
         T segment;
         try
         {

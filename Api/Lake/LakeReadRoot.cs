@@ -85,14 +85,8 @@ public sealed class LakeReadRoot
             using var probe = new DuckDBConnection("DataSource=:memory:");
             probe.Open();
             using var command = probe.CreateCommand();
-            if (!string.IsNullOrWhiteSpace(settings.ExtensionDirectory))
-            {
-                command.CommandText = $"SET extension_directory = {LakeDuckDb.Quote(settings.ExtensionDirectory)}";
-                command.ExecuteNonQuery();
-            }
-            command.CommandText = "SET autoinstall_known_extensions = false";
-            command.ExecuteNonQuery();
-            foreach (var statement in statements)
+            // The same extension settings the pool's database gets, so the probe loads httpfs exactly as it will.
+            foreach (var statement in DuckDbPool.ExtensionSettings(settings).Concat(statements))
             {
                 command.CommandText = statement;
                 command.ExecuteNonQuery();

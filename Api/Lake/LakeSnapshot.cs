@@ -30,31 +30,23 @@ public sealed class LakeSnapshot(
     public LakeFile? SummaryFile(DateOnly day) => SummaryDays.GetValueOrDefault(day);
 
     /// <summary>The event days within the inclusive range (null = open), oldest first.</summary>
-    public IEnumerable<KeyValuePair<DateOnly, IReadOnlyList<LakeFile>>> EventDaysIn(DateOnly? from, DateOnly? to)
-    {
-        var keys = EventDays.Keys;
-        var start = from is { } f ? LowerBound(keys, f) : 0;
-        for (var i = start; i < keys.Count; i++)
-        {
-            if (to is { } t && keys[i] > t) yield break;
-            yield return new(keys[i], EventDays.Values[i]);
-        }
-    }
+    public IEnumerable<KeyValuePair<DateOnly, IReadOnlyList<LakeFile>>> EventDaysIn(DateOnly? from, DateOnly? to) => InRange(EventDays, from, to);
 
     /// <summary>The summary days within the inclusive range (null = open), oldest first.</summary>
-    public IEnumerable<KeyValuePair<DateOnly, LakeFile>> SummaryDaysIn(DateOnly? from, DateOnly? to)
-    {
-        var keys = SummaryDays.Keys;
-        var start = from is { } f ? LowerBound(keys, f) : 0;
-        for (var i = start; i < keys.Count; i++)
-        {
-            if (to is { } t && keys[i] > t) yield break;
-            yield return new(keys[i], SummaryDays.Values[i]);
-        }
-    }
+    public IEnumerable<KeyValuePair<DateOnly, LakeFile>> SummaryDaysIn(DateOnly? from, DateOnly? to) => InRange(SummaryDays, from, to);
 
     /// <summary>Every file of the snapshot (the cache keeps only these).</summary>
     public IEnumerable<LakeFile> AllFiles() => SummaryDays.Values.Concat(EventDays.Values.SelectMany(f => f));
+
+    private static IEnumerable<KeyValuePair<DateOnly, T>> InRange<T>(SortedList<DateOnly, T> days, DateOnly? from, DateOnly? to)
+    {
+        var keys = days.Keys;
+        for (var i = from is { } f ? LowerBound(keys, f) : 0; i < keys.Count; i++)
+        {
+            if (to is { } t && keys[i] > t) yield break;
+            yield return new(keys[i], days.Values[i]);
+        }
+    }
 
     private static int LowerBound(IList<DateOnly> keys, DateOnly value)
     {
