@@ -56,5 +56,42 @@ public sealed class KafkaMockCluster : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes every broker of the cluster down (librdkafka's <c>rd_kafka_mock_broker_set_down</c>: connections closed,
+    /// new ones refused) or up again. Topics and messages are kept, so a client reconnects to the same log.
+    /// </summary>
+    public void SetBrokersUp(bool up, int brokers = 1)
+    {
+        var mock = MockClusterNative.rd_kafka_handle_mock_cluster(NativeHandle(_host.Handle));
+        if (mock == IntPtr.Zero) throw new InvalidOperationException("The handle has no mock cluster.");
+        for (var id = 1; id <= brokers; id++)
+        {
+            var error = up ? MockClusterNative.rd_kafka_mock_broker_set_up(mock, id) : MockClusterNative.rd_kafka_mock_broker_set_down(mock, id);
+            if (error != 0) throw new InvalidOperationException($"rd_kafka_mock_broker_set_{(up ? "up" : "down")}({id}) failed: {error}");
+        }
+    }
+
     public void Dispose() => _host.Dispose();
+
+    // Confluent.Kafka keeps the rd_kafka_t pointer internal (Handle.LibrdkafkaHandle, a SafeHandle).
+    private static IntPtr NativeHandle(Handle handle)
+    {
+        const System.Reflection.BindingFlags flags = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public;
+        var value = typeof(Handle).GetProperty("LibrdkafkaHandle", flags)?.GetValue(handle) ?? typeof(Handle).GetField("LibrdkafkaHandle", flags)?.GetValue(handle);
+        return value is System.Runtime.InteropServices.SafeHandle safe ? safe.DangerousGetHandle()
+            : throw new InvalidOperationException("Confluent.Kafka's Handle.LibrdkafkaHandle was not found.");
+    }
+}
+
+/// <summary>The mock cluster's broker controls, which Confluent.Kafka does not wrap (librdkafka's rdkafka_mock.h).</summary>
+internal static partial class MockClusterNative
+{
+    [System.Runtime.InteropServices.LibraryImport("librdkafka")]
+    internal static partial IntPtr rd_kafka_handle_mock_cluster(IntPtr rk);
+
+    [System.Runtime.InteropServices.LibraryImport("librdkafka")]
+    internal static partial int rd_kafka_mock_broker_set_down(IntPtr mcluster, int brokerId);
+
+    [System.Runtime.InteropServices.LibraryImport("librdkafka")]
+    internal static partial int rd_kafka_mock_broker_set_up(IntPtr mcluster, int brokerId);
 }

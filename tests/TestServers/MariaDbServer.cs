@@ -86,6 +86,14 @@ public sealed class MariaDbServer : IAsyncDisposable
         await StartProcessAsync(cancellationToken);
     }
 
+    /// <summary>Kills the server, keeps it down for <paramref name="downtime"/>, then starts it on the same data and port.</summary>
+    public async Task RestartAsync(TimeSpan downtime, CancellationToken cancellationToken = default)
+    {
+        await StopAsync();
+        await Task.Delay(downtime, cancellationToken);
+        await StartProcessAsync(cancellationToken);
+    }
+
     public async Task StopAsync()
     {
         if (_process is not null) await _process.StopAsync(TimeSpan.FromSeconds(30));

@@ -10,7 +10,7 @@ public sealed class S3rverServer : IAsyncDisposable
     public const string SecretKey = "S3RVER";
     private const string InstallHint = "Install s3rver: `npm install -g s3rver@3.7.1`";
 
-    private readonly RunningProcess _process;
+    private RunningProcess _process;
     private readonly string _folder;
 
     private S3rverServer(RunningProcess process, string folder, int port, string bucket)
@@ -31,10 +31,7 @@ public sealed class S3rverServer : IAsyncDisposable
         var folder = Path.Combine(Path.GetTempPath(), $"cdp-s3rver-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         var port = ServerProcess.FreeTcpPort();
-        var process = ServerProcess.Start(s3rver,
-            ["--directory", folder, "--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-             "--configure-bucket", bucket, "--silent"]);
-        await ServerProcess.WaitForTcpAsync(port, process, TimeSpan.FromSeconds(30));
+        var process = await StartProcessAsync(s3rver, folder, port, bucket);
         var server = new S3rverServer(process, folder, port, bucket);
         // The bucket is configured at start; wait until it answers so tests never race it.
         using var client = server.CreateClient();
@@ -52,6 +49,24 @@ public sealed class S3rverServer : IAsyncDisposable
             }
         }
         return server;
+    }
+
+    /// <summary>Kills the server, keeps it down for <paramref name="downtime"/> (the endpoint refuses connections), then starts
+    /// it again on the same port and data folder: every object written before is there again.</summary>
+    public async Task RestartAsync(TimeSpan downtime)
+    {
+        await _process.StopAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(downtime);
+        _process = await StartProcessAsync(ServerProcess.FindTool(InstallHint, "s3rver"), _folder, Port, Bucket);
+    }
+
+    private static async Task<RunningProcess> StartProcessAsync(string s3rver, string folder, int port, string bucket)
+    {
+        var process = ServerProcess.Start(s3rver,
+            ["--directory", folder, "--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+             "--configure-bucket", bucket, "--silent"]);
+        await ServerProcess.WaitForTcpAsync(port, process, TimeSpan.FromSeconds(30));
+        return process;
     }
 
     public AmazonS3Client CreateClient() => new(
