@@ -7,6 +7,8 @@
 // Run:   dotnet bench/Api.Bench/bin/Release/net10.0/Api.Bench.dll [--quick] [--seconds 60] [--connections 20,100] [--customers 5000]
 //        [--summary-days 730] [--event-days 30] [--events-per-day 200000] [--bare-threads 4] [--explain-only] [--keep]
 //        [--auth-cost]  (only: the cached API with and without authentication, seed and random mixes)
+//        [--soak 600]   (only: the cached API at a fixed load, 20 connections paced 20 ms, RSS every 10 s; issue #16)
+//        [--events-curve 30,90,365]  (only: /events p99 over the last N days, e.g. with --event-days 365 --events-per-day 20000)
 using System.Diagnostics;
 using System.Globalization;
 using CustomerData.Api.Lake;
@@ -85,6 +87,21 @@ var results = new List<RunResult>();
 var rss = new Dictionary<string, double>();
 var seed = Mixes.Seed(size);
 var allKinds = Enum.GetValues<Kind>();
+
+// --soak SECONDS (a long run at a fixed load, RSS sampled) or --events-curve 30,90,365 (/events p99 by days spanned):
+// the API as deployed, cached (issue #16).
+if (args.Contains("--soak") || args.Contains("--events-curve"))
+{
+    await using var api = await StartApiAsync(cached: true);
+    await WarmAsync(api.Port);
+    var lines = args.Contains("--soak")
+        ? await SoakRun.RunAsync(api, TimeSpan.FromSeconds(IntArg("--soak", 600)), connectionCounts[0], Mixes.RandomMix(size, allKinds))
+        : await EventsCurve.RunAsync(api, size, [.. StringArg("--events-curve", "30,90,365").Split(',').Select(d => int.Parse(d, CultureInfo.InvariantCulture))], connectionCounts[0], duration);
+    Console.WriteLine();
+    foreach (var line in lines) Console.WriteLine(line);
+    RemoveWork();
+    return 0;
+}
 
 // --auth-cost: what authentication costs (issue #15). The same API, cached, with tokens checked (Production, as
 // deployed) and with Api:Authentication:Disabled (refused in Production, so that run is Staging), alternated twice.

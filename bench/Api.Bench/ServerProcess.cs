@@ -83,6 +83,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>VmHWM: the process's peak resident set so far, in MB.</summary>
     public double PeakRssMb() => StatusKb("VmHWM:") / 1024.0;
 
+    /// <summary>VmRSS: the process's resident set now, in MB.</summary>
+    public double RssMb() => StatusKb("VmRSS:") / 1024.0;
+
     private long StatusKb(string field)
     {
         foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))

@@ -1,6 +1,7 @@
 // Pipeline C benchmark: throughput vs a bare consume loop, freshness at 1,000 events/s, compaction and query time.
 // Run: dotnet run -c Release --project bench/Events.Bench [-- --events 2000000] [--throughput-only] [--repeat 3] [--set Events:Key=value ...]
 // --pipeline-only: only the sustained pipeline run(s), no bare loop (for profiling the pipeline alone).
+// --scale-out: one pipeline instance vs two in one consumer group over the same partitions (issue #16).
 using System.Diagnostics;
 using System.Globalization;
 using Avro.Generic;
@@ -59,11 +60,25 @@ var sw = Stopwatch.StartNew();
 
 // 1. Throughput data: 2M events of yesterday as a sustained stream at the goal's rate writes them: record time
 // advances 150,000 events/s, so batches close on record time (2 s) all along while the backlog is consumed.
-var (topicNames, partitionsPerTopic) = ProduceDataSet(cluster, "bench-events", 16, totalEvents, Customers,
+// 16 topics per 2,000,000 events: the mock keeps about 5 MB a partition.
+var (topicNames, partitionsPerTopic) = ProduceDataSet(cluster, "bench-events", 16 * (int)Math.Ceiling(totalEvents / 2_000_000.0), totalEvents, Customers,
     today.AddDays(-1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), TimeSpan.FromDays(1), recordsPerSecond: 150_000);
 var topic = "^bench-events-.*";
 var partitions = topicNames.Length * partitionsPerTopic;
 Console.Error.WriteLine($"produced {totalEvents:N0} events into {partitions} partitions in {sw.Elapsed.TotalSeconds:F1} s");
+
+// --scale-out: the same data read by one pipeline instance, then by two in one consumer group (as two pods), each
+// writing the same lake: the partitions are split between them (issue #16, "scaling out").
+if (args.Contains("--scale-out"))
+{
+    var tps = AllPartitions(topicNames, partitionsPerTopic);
+    var one = await RunGroupAsync(bootstrap, topic, "bench-scale-1", Path.Combine(work, "lake-scale-1"), tps, 1);
+    var two = await RunGroupAsync(bootstrap, topic, "bench-scale-2", Path.Combine(work, "lake-scale-2"), tps, 2);
+    rows.Add(($"1 pipeline instance, {partitions} partitions (group join included)", $"{one:N0} events/s", ""));
+    rows.Add(($"2 pipeline instances in one consumer group, same partitions", $"{two:N0} events/s ({two / one:F2}× one instance)", "(2 cores in all)"));
+    PrintTable(totalEvents, partitions, rows);
+    return;
+}
 
 // 2. Baseline: a bare consume-and-discard loop over the same topic, then 3. the pipeline with default settings
 // into a local lake; alternated --repeat times (default 3), best of each, because the machine's speed drifts.
@@ -310,6 +325,42 @@ static async Task<double> RunPipelineAsync(string bootstrap, string topic, strin
     LastCpuMicrosPerEvent = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalMicroseconds / total;
     await host.StopAsync();
     return total / elapsed;
+}
+
+/// <summary>Events/s of <paramref name="instances"/> pipeline hosts in one group until the group committed every message (from the first record any took).</summary>
+static async Task<double> RunGroupAsync(string bootstrap, string topic, string group, string lakeRoot, List<TopicPartition> tps, int instances)
+{
+    var hosts = new List<IHost>();
+    for (var i = 0; i < instances; i++)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:kafka"] = bootstrap, ["Lake:Root"] = lakeRoot, ["Events:Topic"] = topic, ["Events:GroupId"] = group,
+            ["Events:Compaction:Enabled"] = "false",
+        });
+        builder.Configuration.AddInMemoryCollection(Overrides);
+        builder.AddEventsPipeline();
+        hosts.Add(builder.Build());
+    }
+    await Task.WhenAll(hosts.Select(h => h.StartAsync()));
+    using var offsets = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = group }).Build();
+    var highs = tps.ToDictionary(tp => tp, tp => offsets.QueryWatermarkOffsets(tp, TimeSpan.FromSeconds(10)).High.Value);
+    var deadline = DateTime.UtcNow.AddMinutes(10);
+    while (!offsets.Committed(tps, TimeSpan.FromSeconds(10)).All(c => c.Offset.Value == highs[c.TopicPartition]))
+    {
+        if (DateTime.UtcNow > deadline) throw new TimeoutException("the group did not finish within 10 minutes");
+        await Task.Delay(100);
+    }
+    var first = hosts.Select(h => h.Services.GetRequiredService<IngestionState>().FirstRecordTimestamp).Where(t => t > 0).Min();
+    var elapsed = Stopwatch.GetElapsedTime(first).TotalSeconds;
+    foreach (var host in hosts)
+    {
+        await host.StopAsync();
+        host.Dispose();
+    }
+    return highs.Values.Sum() / elapsed;
 }
 
 static async Task<(double P50, double P95, int Count)> FreshnessAsync(string bootstrap, string lakeRoot)

@@ -38,11 +38,11 @@ public sealed class EventFlow : IAsyncDisposable
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (!_stop.IsCancellationRequested)
         {
-            // Wait for the next slot of the rate (in steps of 10 ms).
-            var due = TimeSpan.FromSeconds((double)sent / eventsPerSecond);
-            if (clock.Elapsed < due)
+            // Wait for the next slot of the rate.
+            var wait = TimeSpan.FromSeconds((double)sent / eventsPerSecond) - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(due - clock.Elapsed);
+                await Task.Delay(wait);
                 continue;
             }
             var customer = 1 + random.Next(1_000);

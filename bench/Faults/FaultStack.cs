@@ -77,6 +77,10 @@ public sealed class FaultStack : IAsyncDisposable
         ["ConnectionStrings__kafka"] = Kafka.BootstrapServers,
         ["Events__Topic"] = topic,
         ["Events__GroupId"] = "faults-" + topic,
+        // A member killed with SIGKILL leaves the group only when its session times out: the default 45 s would be most
+        // of a scenario, so the scenarios use 6 s (the partitions' wait after a kill is bounded by this setting).
+        ["Kafka__kafka__Config__session.timeout.ms"] = "6000",
+        ["Kafka__kafka__Config__heartbeat.interval.ms"] = "1000",
     };
 
     public static Dictionary<string, string?> LocalLake(string folder) => new() { ["Lake__Root"] = folder };

@@ -1,12 +1,12 @@
 // Fault scenarios (issue #16): the pipelines and the Api as real child processes (their Release DLLs) over real servers
 // (tests/TestServers: MariaDB, the librdkafka mock cluster, s3rver; the CQL dev server), with data flowing; prints one
 // Markdown table. Build: dotnet build bench/Faults -c Release
-// Run:   dotnet bench/Faults/bin/Release/net10.0/Faults.dll [--only kill-a,kill-b,kill-c,mariadb,s3,kafka,cql] [--kills 3]
+// Run:   dotnet bench/Faults/bin/Release/net10.0/Faults.dll [--only kill-a,kill-b,kill-c,mariadb,s3,cql,kafka] [--kills 3]
 //        [--down-seconds 30] [--seed N] [--report FILE]
 using System.Globalization;
 using CustomerData.Bench.Faults;
 
-var only = StringArg("--only", "kill-a,kill-b,kill-c,mariadb,s3,kafka,cql").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+var only = StringArg("--only", "kill-a,kill-b,kill-c,mariadb,s3,cql,kafka").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 var kills = int.Parse(StringArg("--kills", "3"), CultureInfo.InvariantCulture);
 var downtime = TimeSpan.FromSeconds(int.Parse(StringArg("--down-seconds", "30"), CultureInfo.InvariantCulture));
 var seed = int.Parse(StringArg("--seed", Random.Shared.Next(1_000_000).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);

@@ -69,6 +69,22 @@ public sealed class KafkaMockCluster : IDisposable
             var error = up ? MockClusterNative.rd_kafka_mock_broker_set_up(mock, id) : MockClusterNative.rd_kafka_mock_broker_set_down(mock, id);
             if (error != 0) throw new InvalidOperationException($"rd_kafka_mock_broker_set_{(up ? "up" : "down")}({id}) failed: {error}");
         }
+        if (!up) return;
+        // This host client reconnects with backoff too: wait until it answers metadata again, so EnsureTopic works.
+        using var admin = new DependentAdminClientBuilder(_host.Handle).Build();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                admin.GetMetadata(TimeSpan.FromSeconds(2));
+                return;
+            }
+            catch (KafkaException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(200);
+            }
+        }
     }
 
     public void Dispose() => _host.Dispose();
@@ -86,6 +102,19 @@ public sealed class KafkaMockCluster : IDisposable
 /// <summary>The mock cluster's broker controls, which Confluent.Kafka does not wrap (librdkafka's rdkafka_mock.h).</summary>
 internal static partial class MockClusterNative
 {
+    // Confluent.Kafka loads the first of its bundled builds whose dependencies resolve (librdkafka.so needs libsasl2,
+    // centos8-librdkafka.so does not); the same file must be used here, so the mock cluster is the one it created.
+    static MockClusterNative() => System.Runtime.InteropServices.NativeLibrary.SetDllImportResolver(typeof(MockClusterNative).Assembly, (name, _, _) =>
+    {
+        if (name != "librdkafka") return IntPtr.Zero;
+        var folder = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native");
+        foreach (var file in new[] { "librdkafka.so", "centos8-librdkafka.so", "alpine-librdkafka.so" })
+        {
+            if (System.Runtime.InteropServices.NativeLibrary.TryLoad(Path.Combine(folder, file), out var handle)) return handle;
+        }
+        return IntPtr.Zero;
+    });
+
     [System.Runtime.InteropServices.LibraryImport("librdkafka")]
     internal static partial IntPtr rd_kafka_handle_mock_cluster(IntPtr rk);
 
