@@ -61,9 +61,23 @@ public sealed class ProfileCycleRunner(
         await _oneAtATime.WaitAsync(cancellationToken);
         try
         {
-            await using var held = await LockAsync(mode == CycleMode.Rebuild ? "rebuild" : "cycle", cancellationToken);
-            if (held is null) return new CycleResult(mode, false, -1, -1, 0, new DataQualityReport(_options.SamplesPerReason), [], [], TimeSpan.Zero, null, Skipped: true);
-            return await RunExclusiveAsync(mode, cancellationToken);
+            CustomerData.Pipelines.Common.SourceLock? held;
+            try
+            {
+                held = await LockAsync(mode == CycleMode.Rebuild ? "rebuild" : "cycle", cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // MySQL unreachable before the cycle began (e.g. restarting): a failed cycle the next one retries, not
+                // an exception that would end the continuous worker.
+                logger.LogError(ex, "Profile cycle could not take the writer lock of source {Source}; the next cycle tries again", _options.OffsetSource);
+                return new CycleResult(mode, false, -1, -1, 0, new DataQualityReport(_options.SamplesPerReason), [], [], TimeSpan.Zero, ex);
+            }
+            await using (held)
+            {
+                if (held is null) return new CycleResult(mode, false, -1, -1, 0, new DataQualityReport(_options.SamplesPerReason), [], [], TimeSpan.Zero, null, Skipped: true);
+                return await RunExclusiveAsync(mode, cancellationToken);
+            }
         }
         finally
         {

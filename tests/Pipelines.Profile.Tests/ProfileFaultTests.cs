@@ -1,3 +1,6 @@
+using CustomerData.TestServers;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using CustomerData.Cql.DevServer;
 
 namespace CustomerData.Pipelines.Profile.Tests;
@@ -27,6 +30,32 @@ public sealed class ProfileFaultTests(MariaDbFixture maria, CqlDevServerFixture 
         Assert.Equal(0, bed.Cql.Faults.Remaining);
         ProfileTestBed.AssertSameProfiles(await bed.ExpectedProfilesAsync(), await bed.ReadTableAsync());
         Assert.Equal(600, await bed.StoredOffsetAsync());
+    }
+
+    [Fact]
+    public async Task A_cycle_while_MySQL_is_unreachable_is_a_failed_result_not_an_exception_and_the_next_one_catches_up()
+    {
+        // Found by bench/Faults (MariaDB restarted): the writer lock's connection failed outside the cycle's error handling,
+        // the exception ended the continuous worker and the service never recovered.
+        await using var bed = await ProfileTestBed.CreateAsync(maria, cql);
+        await bed.SeedAsync(customers: 10, products: 4, transactions: 40, seed: 17);
+        var unreachable = new MySqlConnector.MySqlConnectionStringBuilder(bed.ConnectionString) { Port = (uint)ServerProcess.FreeTcpPort(), ConnectionTimeout = 2 };
+        await using var downSource = new MySqlConnector.MySqlDataSource(unreachable.ConnectionString);
+        var options = new ProfileOptions { Keyspace = bed.Keyspace };
+        await using var session = await bed.ConnectAsync();
+        var down = new ProfileCycleRunner(new MySqlProfileSource(downSource, options),
+            new CassandraProfileStore(session, Options.Create(options), NullLogger<CassandraProfileStore>.Instance), Options.Create(options),
+            new ProfileCycleState(bed.Time), bed.Time, NullLogger<ProfileCycleRunner>.Instance);
+
+        var failed = await down.RunCycleAsync(CycleMode.Incremental, Ct);
+
+        Assert.False(failed.Succeeded);
+        Assert.False(failed.Skipped);
+        Assert.IsType<MySqlConnector.MySqlException>(failed.Error);
+        Assert.Equal(0, await bed.StoredOffsetAsync());
+        var next = await (await bed.CreateRunnerAsync()).RunCycleAsync(CycleMode.Incremental, Ct);
+        Assert.True(next.Succeeded, next.Error?.ToString());
+        Assert.Equal(40, await bed.StoredOffsetAsync());
     }
 
     [Fact]
