@@ -19,12 +19,17 @@ public sealed class FaultStack : IAsyncDisposable
         MariaDb = mariaDb;
         Kafka = kafka;
         S3 = s3;
+        S3Network = new TcpOutageProxy(s3.Port);
         Work = work;
     }
 
     public MariaDbServer MariaDb { get; }
     public KafkaMockCluster Kafka { get; }
     public S3rverServer S3 { get; }
+
+    /// <summary>The services reach s3rver through this forwarder, so an S3 outage is a network one (s3rver killed mid-PUT
+    /// would leave half-written objects that real S3 never has).</summary>
+    public TcpOutageProxy S3Network { get; }
     public string Work { get; }
 
     public static async Task<FaultStack> StartAsync()
@@ -88,7 +93,7 @@ public sealed class FaultStack : IAsyncDisposable
     public Dictionary<string, string?> S3Lake(string prefix) => new()
     {
         ["Lake__Root"] = $"s3://{S3.Bucket}/{prefix}",
-        ["Lake__ServiceUrl"] = S3.ServiceUrl,
+        ["Lake__ServiceUrl"] = $"http://127.0.0.1:{S3Network.Port}",
         ["Lake__AccessKey"] = S3rverServer.AccessKey,
         ["Lake__SecretKey"] = S3rverServer.SecretKey,
     };
@@ -101,6 +106,7 @@ public sealed class FaultStack : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Kafka.Dispose();
+        await S3Network.DisposeAsync();
         await S3.DisposeAsync();
         await MariaDb.DisposeAsync();
         try { Directory.Delete(Work, recursive: true); } catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }

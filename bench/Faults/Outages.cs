@@ -56,7 +56,9 @@ public sealed class Outages(FaultStack stack, TimeSpan downtime)
         await using var eventFlow = new EventFlow(stack.Kafka.BootstrapServers, topic, eventsPerSecond: 1_000);
         await Task.Delay(TimeSpan.FromSeconds(5));
         var from = health.Now;
-        await stack.S3.RestartAsync(downtime);
+        stack.S3Network.SetDown(true);
+        await Task.Delay(downtime);
+        stack.S3Network.SetDown(false);
         var back = health.Now;
         await Task.Delay(TimeSpan.FromSeconds(10));
         var last = await transactions.StopAsync();
@@ -64,12 +66,12 @@ public sealed class Outages(FaultStack stack, TimeSpan downtime)
         var summaryCaughtUp = await Convergence.WaitForOffsetAsync(mySql, "txn_summary_offsets", "last_txnid", last, TimeSpan.FromSeconds(180));
         var (eventsSeconds, ids) = await Convergence.WaitForEventsAsync(stack.S3Storage("s3-c"), delivered.Count, TimeSpan.FromSeconds(180));
         await Task.WhenAll(summary.WaitHealthyAsync(TimeSpan.FromSeconds(60)), events.WaitHealthyAsync(TimeSpan.FromSeconds(60)));
-        var fault = $"s3rver killed, down {downtime.TotalSeconds:F0} s, started again on the same port and folder; data flowing";
+        var fault = $"S3 endpoint unreachable {downtime.TotalSeconds:F0} s (connections cut, port closed), then back; data flowing";
         return
         [
-            await Row("s3rver down: Pipeline B (S3 lake)", fault, health, summary, from, back, $"caught up {summaryCaughtUp:F1} s after the data stopped",
+            await Row("S3 (s3rver) unreachable: Pipeline B (S3 lake)", fault, health, summary, from, back, $"caught up {summaryCaughtUp:F1} s after the data stopped",
                 async () => { await summary.Kill9Async(); return Outputs.Compare(await Outputs.SummaryRowsAsync(stack.S3Storage("s3-b")), await Convergence.UndisturbedSummaryAsync(stack, mySql, "s3down"), "summary rows"); }),
-            await Row("s3rver down: Pipeline C (S3 lake)", fault, health, events, from, back, $"all in the lake {eventsSeconds:F1} s after the data stopped",
+            await Row("S3 (s3rver) unreachable: Pipeline C (S3 lake)", fault, health, events, from, back, $"all in the lake {eventsSeconds:F1} s after the data stopped",
                 () => Task.FromResult(Outputs.Compare(ids, [.. delivered.Order(StringComparer.Ordinal)], "events"))),
         ];
     }

@@ -10,7 +10,7 @@ public sealed class S3rverServer : IAsyncDisposable
     public const string SecretKey = "S3RVER";
     private const string InstallHint = "Install s3rver: `npm install -g s3rver@3.7.1`";
 
-    private RunningProcess _process;
+    private readonly RunningProcess _process;
     private readonly string _folder;
 
     private S3rverServer(RunningProcess process, string folder, int port, string bucket)
@@ -49,15 +49,6 @@ public sealed class S3rverServer : IAsyncDisposable
             }
         }
         return server;
-    }
-
-    /// <summary>Kills the server, keeps it down for <paramref name="downtime"/> (the endpoint refuses connections), then starts
-    /// it again on the same port and data folder: every object written before is there again.</summary>
-    public async Task RestartAsync(TimeSpan downtime)
-    {
-        await _process.StopAsync(TimeSpan.FromSeconds(10));
-        await Task.Delay(downtime);
-        _process = await StartProcessAsync(ServerProcess.FindTool(InstallHint, "s3rver"), _folder, Port, Bucket);
     }
 
     private static async Task<RunningProcess> StartProcessAsync(string s3rver, string folder, int port, string bucket)
