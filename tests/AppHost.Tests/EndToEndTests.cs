@@ -35,15 +35,17 @@ public sealed class EndToEndTests
             await using var platform = await PlatformUnderTest.StartAsync(dataFolder, s_seed, s_readyBound, ct);
 
             // The seed is in, and the live stream has appended transactions and sent events for a while.
-            await WaitUntilAsync(async () => await ScalarAsync(platform.MySql, "SELECT COUNT(*) FROM transactions") >= s_seed.Transactions + 200,
-                s_seedBound, "the seed and 200 live transactions", ct);
+            await WaitUntilAsync(async () => await ScalarAsync(platform.MySql, "SELECT COUNT(*) FROM transactions") >= s_seed.Transactions + 600,
+                s_seedBound, "the seed and 600 live transactions (30 s of the live stream)", ct);
             await platform.StopAsync("producer", ct);
             var stopped = Stopwatch.StartNew();
 
             var profiles = await ExpectedProfilesAsync(platform.MySql, ct);
             var summaries = await ExpectedSummariesAsync(platform.MySql, ct);
             var (events, malformed) = ExpectedEvents(platform.Kafka);
-            Assert.True(events.Count > 1_000, $"{events.Count} valid events produced");
+            var eventCount = events.Values.Sum(ids => ids.Count);
+            TestContext.Current.SendDiagnosticMessage($"Producer stopped: {profiles.Values.Sum(p => p.Transactions)} transactions, {eventCount} valid and {malformed} malformed events.");
+            Assert.True(eventCount >= 100, $"{eventCount} valid events produced");
             Assert.True(malformed > 0, "the malformed share reached Kafka");
 
             // Converged when a sample agrees; then every answer is compared.

@@ -84,11 +84,22 @@ public sealed class PlatformUnderTest : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops a resource as the dashboard's stop button does, and waits until it has exited.</summary>
+    /// <summary>
+    /// Ends a project resource's process (and its children) and waits until the AppHost sees it exited. The dashboard's stop
+    /// command (<c>resource-stop</c>) failed here under load ("Failed to stop resource"), so the process is killed by its pid.
+    /// </summary>
     public async Task StopAsync(string resource, CancellationToken cancellationToken)
     {
-        var result = await _app.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand, cancellationToken);
-        if (!result.Success) throw new InvalidOperationException($"Stopping {resource}: {result.Message}");
+        if (!_app.ResourceNotifications.TryGetCurrentState(resource, out var current)
+            || current.Snapshot.Properties.FirstOrDefault(p => p.Name == "executable.pid")?.Value is not { } pidValue)
+        {
+            throw new InvalidOperationException($"{resource} has no process id in its state.");
+        }
+        using (var process = System.Diagnostics.Process.GetProcessById(Convert.ToInt32(pidValue, System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(cancellationToken);
+        }
         await _app.ResourceNotifications.WaitForResourceAsync(resource, e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text), cancellationToken);
     }
 
