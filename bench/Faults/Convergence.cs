@@ -40,6 +40,7 @@ public static class Convergence
     public static async Task<List<string>> UndisturbedProfilesAsync(FaultStack stack, string mySql, string name)
     {
         await using var cql = await CqlDevServer.StartAsync(new CqlDevServerOptions { Port = 0 });
+        await FaultStack.MigrateAsync(mySql, cql);
         await ChildService.RunToEndAsync("Pipelines.Profile", FaultStack.ProfileEnvironment(mySql, cql), stack.Folder("logs"), name + "-undisturbed-rebuild", "--rebuild");
         return await Outputs.ProfileRowsAsync(cql.ConnectionString());
     }

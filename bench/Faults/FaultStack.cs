@@ -52,6 +52,18 @@ public sealed class FaultStack : IAsyncDisposable
     public async Task<CqlDevServer> StartCqlAsync(string dataFile, int port = 0) =>
         await CqlDevServer.StartAsync(new CqlDevServerOptions { Port = port, DataFile = dataFile, PersistInterval = TimeSpan.FromMilliseconds(500) });
 
+    /// <summary>The platform's schema as the AppHost's migrations resource applies it before any service starts: MySQL
+    /// tables and the Cassandra keyspace and tables (the pipelines verify, they do not create).</summary>
+    public static async Task MigrateAsync(string mySql, CqlDevServer cql)
+    {
+        await using var session = await CustomerData.Cql.CqlSession.ConnectAsync(cql.ConnectionString());
+        var migrator = new CustomerData.Migrations.PlatformMigrator(new CustomerData.Migrations.MySqlSchemaTarget(mySql),
+            new CustomerData.Migrations.CassandraSchemaTarget(session, PlatformNames.Keyspace),
+            Microsoft.Extensions.Options.Options.Create(new CustomerData.Migrations.MigrationsOptions()),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<CustomerData.Migrations.PlatformMigrator>.Instance);
+        if (!await migrator.ApplyAsync(CancellationToken.None)) throw new InvalidOperationException("the migration did not apply the schema");
+    }
+
     public string Folder(string name)
     {
         var folder = Path.Combine(Work, name);

@@ -15,6 +15,7 @@ public sealed class Outages(FaultStack stack, TimeSpan downtime)
     {
         var mySql = await stack.NewSourceAsync("maria");
         await using var cql = await stack.StartCqlAsync(Path.Combine(stack.Folder("maria"), "cql.data"));
+        await FaultStack.MigrateAsync(mySql, cql);
         var folder = stack.Folder("maria-lake");
         await using var profile = new ChildService("maria-profile", "Pipelines.Profile", FaultStack.ProfileEnvironment(mySql, cql), stack.Folder("logs"));
         await using var summary = new ChildService("maria-summary", "Pipelines.Summary", FaultStack.SummaryEnvironment(mySql, FaultStack.LocalLake(folder)), stack.Folder("logs"));
@@ -106,6 +107,7 @@ public sealed class Outages(FaultStack stack, TimeSpan downtime)
         var dataFile = Path.Combine(stack.Folder("cql-restart"), "cql.data");
         var cql = await stack.StartCqlAsync(dataFile);
         var port = cql.Port;
+        await FaultStack.MigrateAsync(mySql, cql);
         try
         {
             await using var profile = new ChildService("cql-profile", "Pipelines.Profile", FaultStack.ProfileEnvironment(mySql, cql), stack.Folder("logs"));

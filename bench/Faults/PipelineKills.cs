@@ -14,6 +14,7 @@ public sealed class PipelineKills(FaultStack stack, Random random, int kills)
     {
         var mySql = await stack.NewSourceAsync("kill_a");
         await using var cql = await stack.StartCqlAsync(Path.Combine(stack.Folder("kill-a"), "cql.data"));
+        await FaultStack.MigrateAsync(mySql, cql);
         await using var pipeline = new ChildService("kill-a-profile", "Pipelines.Profile", FaultStack.ProfileEnvironment(mySql, cql), stack.Folder("logs"));
         var (moments, caughtUp) = await KillWhileTransactionsFlowAsync(pipeline, mySql, "profile_offsets", "last_txn_id");
         await pipeline.Kill9Async();
