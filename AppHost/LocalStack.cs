@@ -182,6 +182,9 @@ public static class LocalStack
         Directory.CreateDirectory(dataFolder);
         var lake = builder.AddExecutable(name, "s3rver", dataFolder)
             .WithHttpEndpoint(name: "http", env: "S3RVER_PORT")
+            // s3rver 3.7's listing continuation tokens need OpenSSL's legacy provider on Node 17+; without it every listing
+            // of more than 1,000 keys (Pipeline B's lake after 1,000 days) answers 500 (found by bench/Faults).
+            .WithEnvironment("NODE_OPTIONS", "--openssl-legacy-provider")
             .WithArgs(context =>
             {
                 var endpoint = context.Resource is IResourceWithEndpoints r ? r.GetEndpoint("http") : throw new InvalidOperationException();

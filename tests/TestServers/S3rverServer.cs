@@ -55,7 +55,10 @@ public sealed class S3rverServer : IAsyncDisposable
     {
         var process = ServerProcess.Start(s3rver,
             ["--directory", folder, "--address", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-             "--configure-bucket", bucket, "--silent"]);
+             "--configure-bucket", bucket, "--silent"],
+            // s3rver 3.7's continuation tokens (listings of more than 1,000 keys) use a cipher OpenSSL 3 (Node 17+) only
+            // offers from its legacy provider: without it every truncated listing answers 500 InternalError.
+            new Dictionary<string, string> { ["NODE_OPTIONS"] = "--openssl-legacy-provider" });
         await ServerProcess.WaitForTcpAsync(port, process, TimeSpan.FromSeconds(30));
         return process;
     }
