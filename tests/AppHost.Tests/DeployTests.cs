@@ -78,6 +78,8 @@ public sealed class DeployTests
             {
                 var allowed = key.StartsWith("OTEL_", StringComparison.Ordinal) || key.StartsWith("ASPNETCORE_", StringComparison.Ordinal)
                     || sections.Contains(Section(key))
+                    // librdkafka settings of the one connection (SASL/TLS for a managed cluster: docs/deploy.md).
+                    || (key.StartsWith("Kafka__kafka__Config__", StringComparison.Ordinal) && appHostEnv.ContainsKey("ConnectionStrings__kafka"))
                     || (name == "api" && key.StartsWith("Authentication__Schemes__Bearer__", StringComparison.Ordinal));
                 if (!allowed) problems.Add($"{name} gets {key} from {sources[key]}, which the AppHost does not give it");
             }
