@@ -107,6 +107,7 @@ public sealed class ProfileCycleRunner(
     {
         using var activity = ProfileTelemetry.Source.StartActivity("profile.reconcile");
         var stopwatch = Stopwatch.StartNew();
+        var startedAt = time.GetUtcNow().UtcDateTime;
         await EnsureReadyAsync(cancellationToken);
         var size = _options.Reconcile.BucketSize;
         var state = await store.ReadFingerprintsAsync(cancellationToken);
@@ -137,6 +138,7 @@ public sealed class ProfileCycleRunner(
             report.Log(logger);
             customers = aggregates.Count;
             ProfileTelemetry.CustomersRepaired.Add(customers);
+            RecordQuality("reconcile", startedAt, true, report, profiles);
         }
         else if (state is null)
         {
@@ -186,7 +188,9 @@ public sealed class ProfileCycleRunner(
         using var activity = ProfileTelemetry.Source.StartActivity("profile.cycle");
         activity?.SetTag("profile.mode", modeName);
         var stopwatch = Stopwatch.StartNew();
+        var startedAt = time.GetUtcNow().UtcDateTime;
         var report = new DataQualityReport(_options.SamplesPerReason);
+        List<CustomerProfile> profiles = [];
         long offsetBefore = -1;
         try
         {
@@ -214,6 +218,7 @@ public sealed class ProfileCycleRunner(
                 rebuildFingerprints = await source.BucketFingerprintsAsync(rebuildUpTo, null, cancellationToken);
             }
             state.RecordBacklog(delta.TxnIds.Count);
+            report.AddChecked(delta.TxnIds.Count);
             activity?.SetTag("profile.offset.before", offsetBefore);
             activity?.SetTag("profile.delta.transactions", delta.TxnIds.Count);
             if (mode == CycleMode.Rebuild)
@@ -227,7 +232,7 @@ public sealed class ProfileCycleRunner(
                     offsetBefore, delta.TxnIds.Count, delta.Customers.Count);
             }
 
-            var profiles = mode == CycleMode.Rebuild
+            profiles = mode == CycleMode.Rebuild
                 ? await ComputeAllAsync(report, cancellationToken)
                 : await ComputeTouchedAsync(delta, report, cancellationToken);
 
@@ -268,6 +273,7 @@ public sealed class ProfileCycleRunner(
             var offsetAfter = await _offsets.AdvanceAsync(connection, advance.Offset, cancellationToken: cancellationToken);
 
             Finish(report, activity, modeName, "success", stopwatch);
+            RecordQuality(modeName, startedAt, true, report, profiles);
             state.MarkGood();
             activity?.SetTag("profile.offset.after", offsetAfter);
             activity?.SetTag("profile.profiles.written", profiles.Count);
@@ -279,6 +285,7 @@ public sealed class ProfileCycleRunner(
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Finish(report, activity, modeName, "failure", stopwatch);
+            RecordQuality(modeName, startedAt, false, report, []);
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             activity?.AddException(ex);
             logger.LogError(ex, "Profile {Mode} cycle failed; the offset stays at {Offset} and the next cycle redoes the work", modeName, offsetBefore);
@@ -304,6 +311,14 @@ public sealed class ProfileCycleRunner(
         activity?.SetTag("profile.outcome", outcome);
     }
 
+    /// <summary>The cycle's checks into <c>/quality</c> and the <c>quality.*</c> metrics; the newest record is the latest purchase written.</summary>
+    private void RecordQuality(string kind, DateTime startedAt, bool succeeded, DataQualityReport report, List<CustomerProfile> written)
+    {
+        var newest = written.Select(p => p.LastPurchase).Max()?.UtcDateTime;
+        state.Quality.Record(new Contracts.Quality.QualityCycle(kind, startedAt, time.GetUtcNow().UtcDateTime, succeeded, report.RowsChecked,
+            report.ToReasons(rejects: true), report.ToReasons(rejects: false), newest, kind == "reconcile" ? null : state.LastBacklog));
+    }
+
     private async Task<List<CustomerProfile>> ComputeTouchedAsync(TxnDelta delta, DataQualityReport report, CancellationToken cancellationToken)
     {
         if (delta.Customers.Count == 0) return [];
@@ -323,6 +338,7 @@ public sealed class ProfileCycleRunner(
     /// <summary>Joins aggregates with the checked customer rows; customers that failed a check or do not exist are left out and reported.</summary>
     public static List<CustomerProfile> BuildProfiles(Dictionary<int, ProfileAggregate> aggregates, IReadOnlyList<CustomerRecord> rows, DataQualityReport report)
     {
+        report.AddChecked(rows.Count);
         var valid = MySqlProfileSource.ValidateCustomers(rows, report);
         var present = rows.Where(r => r.CustomerId is not null).Select(r => r.CustomerId!.Value).ToHashSet();
         var profiles = new List<CustomerProfile>(aggregates.Count);

@@ -61,9 +61,20 @@ public sealed class ProfileCycleState : PipelineHealthState
 {
     private long _lastBacklog;
 
-    public ProfileCycleState(TimeProvider time) : base(time) => ProfileTelemetry.ObserveState(this);
+    public ProfileCycleState(TimeProvider time) : base(time)
+    {
+        Quality = new CustomerData.Pipelines.Common.QualityHistory("profile", ProfileTelemetry.Meter, "transactions", time);
+        ProfileTelemetry.ObserveState(this);
+    }
 
     public long LastBacklog => Interlocked.Read(ref _lastBacklog);
 
-    internal void RecordBacklog(long transactions) => Interlocked.Exchange(ref _lastBacklog, transactions);
+    /// <summary>The recent cycles' checks (<c>GET /quality</c>) and their <c>quality.*</c> metrics.</summary>
+    public CustomerData.Pipelines.Common.QualityHistory Quality { get; }
+
+    internal void RecordBacklog(long transactions)
+    {
+        Interlocked.Exchange(ref _lastBacklog, transactions);
+        Quality.SetLag(transactions);
+    }
 }
