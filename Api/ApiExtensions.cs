@@ -2,6 +2,7 @@ using CustomerData.Api.Apis;
 using CustomerData.Api.Contract;
 using CustomerData.Api.Customers;
 using CustomerData.Api.Lake;
+using CustomerData.Api.Quality;
 using CustomerData.Api.Security;
 using CustomerData.Contracts;
 using CustomerData.Lake;
@@ -34,6 +35,18 @@ public static class ApiExtensions
             : sp.GetRequiredService<DirectLakeQueries>());
         builder.Services.AddSingleton<LakeReads>();
         builder.Services.AddSingleton<CustomerProfileReader>();
+        builder.Services.AddOptions<QualityOptions>()
+            .Bind(builder.Configuration.GetSection(QualityOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<PlatformQualityReader>();
+        // The defaults' service discovery and standard handler, but nothing retried or tripped: an unreachable pipeline is
+        // reported at once (or at the timeout), and one pipeline's failures never open a circuit for the others.
+        builder.Services.Configure<Microsoft.Extensions.Http.Resilience.HttpStandardResilienceOptions>(PlatformQualityReader.HttpClientName + "-standard", o =>
+        {
+            o.Retry.ShouldHandle = _ => ValueTask.FromResult(false);
+            o.CircuitBreaker.ShouldHandle = _ => ValueTask.FromResult(false);
+        });
 
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
@@ -50,7 +63,7 @@ public static class ApiExtensions
         return builder;
     }
 
-    /// <summary>Middleware and routes: errors as envelopes, ETags, security (docs/api.md), the four endpoints, OpenAPI (and Scalar in Development), health.</summary>
+    /// <summary>Middleware and routes: errors as envelopes, ETags, security (docs/api.md), the data endpoints, /quality, OpenAPI (and Scalar in Development), health.</summary>
     public static WebApplication MapCustomerDataApi(this WebApplication app)
     {
         app.UseMiddleware<ApiErrorMiddleware>();
@@ -62,6 +75,7 @@ public static class ApiExtensions
         app.MapCustomerApi();
         app.MapSummaryApi();
         app.MapEventsApi();
+        app.MapQualityApi();
         app.MapOpenApi();
         if (app.Environment.IsDevelopment()) app.MapScalarApiReference();
         app.MapDefaultEndpoints();
