@@ -40,13 +40,11 @@ public static class ApiExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<PlatformQualityReader>();
-        // The defaults' service discovery and standard handler, but nothing retried or tripped: an unreachable pipeline is
-        // reported at once (or at the timeout), and one pipeline's failures never open a circuit for the others.
-        builder.Services.Configure<Microsoft.Extensions.Http.Resilience.HttpStandardResilienceOptions>(PlatformQualityReader.HttpClientName + "-standard", o =>
-        {
-            o.Retry.ShouldHandle = _ => ValueTask.FromResult(false);
-            o.CircuitBreaker.ShouldHandle = _ => ValueTask.FromResult(false);
-        });
+        // The defaults' service discovery, without their resilience handler: nothing retried or tripped, so an unreachable
+        // pipeline is reported at once (or at the timeout) and one pipeline's failures never open a circuit for the others.
+#pragma warning disable EXTEXP0001 // experimental, but the documented way to take one client out of ConfigureHttpClientDefaults' handler
+        builder.Services.AddHttpClient(PlatformQualityReader.HttpClientName).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
 
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
