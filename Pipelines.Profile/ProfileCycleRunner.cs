@@ -107,7 +107,6 @@ public sealed class ProfileCycleRunner(
     {
         using var activity = ProfileTelemetry.Source.StartActivity("profile.reconcile");
         var stopwatch = Stopwatch.StartNew();
-        var startedAt = time.GetUtcNow().UtcDateTime;
         await EnsureReadyAsync(cancellationToken);
         var size = _options.Reconcile.BucketSize;
         var state = await store.ReadFingerprintsAsync(cancellationToken);
@@ -138,7 +137,6 @@ public sealed class ProfileCycleRunner(
             report.Log(logger);
             customers = aggregates.Count;
             ProfileTelemetry.CustomersRepaired.Add(customers);
-            RecordQuality("reconcile", startedAt, true, report, profiles);
         }
         else if (state is null)
         {
@@ -311,12 +309,15 @@ public sealed class ProfileCycleRunner(
         activity?.SetTag("profile.outcome", outcome);
     }
 
-    /// <summary>The cycle's checks into <c>/quality</c> and the <c>quality.*</c> metrics; the newest record is the latest purchase written.</summary>
+    /// <summary>
+    /// The cycle's checks into <c>/quality</c> and the <c>quality.*</c> metrics; the newest record is the latest purchase
+    /// written. Reconcile passes are not recorded (as on <c>profile.rejects</c>): they re-check rows a cycle already reported.
+    /// </summary>
     private void RecordQuality(string kind, DateTime startedAt, bool succeeded, DataQualityReport report, List<CustomerProfile> written)
     {
         var newest = written.Select(p => p.LastPurchase).Max()?.UtcDateTime;
         state.Quality.Record(new Contracts.Quality.QualityCycle(kind, startedAt, time.GetUtcNow().UtcDateTime, succeeded, report.RowsChecked,
-            report.ToReasons(rejects: true), report.ToReasons(rejects: false), newest, kind == "reconcile" ? null : state.LastBacklog));
+            report.ToReasons(rejects: true), report.ToReasons(rejects: false), newest, state.LastBacklog));
     }
 
     private async Task<List<CustomerProfile>> ComputeTouchedAsync(TxnDelta delta, DataQualityReport report, CancellationToken cancellationToken)
