@@ -271,7 +271,7 @@ public sealed class ProfileCycleRunner(
             var offsetAfter = await _offsets.AdvanceAsync(connection, advance.Offset, cancellationToken: cancellationToken);
 
             Finish(report, activity, modeName, "success", stopwatch);
-            RecordQuality(modeName, startedAt, true, report, profiles);
+            state.RecordQuality(modeName, startedAt, time.GetUtcNow().UtcDateTime, succeeded: true, report, profiles);
             state.MarkGood();
             activity?.SetTag("profile.offset.after", offsetAfter);
             activity?.SetTag("profile.profiles.written", profiles.Count);
@@ -283,7 +283,7 @@ public sealed class ProfileCycleRunner(
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Finish(report, activity, modeName, "failure", stopwatch);
-            RecordQuality(modeName, startedAt, false, report, []);
+            state.RecordQuality(modeName, startedAt, time.GetUtcNow().UtcDateTime, succeeded: false, report, []);
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             activity?.AddException(ex);
             logger.LogError(ex, "Profile {Mode} cycle failed; the offset stays at {Offset} and the next cycle redoes the work", modeName, offsetBefore);
@@ -307,17 +307,6 @@ public sealed class ProfileCycleRunner(
         ProfileTelemetry.CycleDuration.Record(stopwatch.Elapsed.TotalSeconds, tags);
         activity?.SetTag("profile.rejects", report.TotalRejects);
         activity?.SetTag("profile.outcome", outcome);
-    }
-
-    /// <summary>
-    /// The cycle's checks into <c>/quality</c> and the <c>quality.*</c> metrics; the newest record is the latest purchase
-    /// written. Reconcile passes are not recorded (as on <c>profile.rejects</c>): they re-check rows a cycle already reported.
-    /// </summary>
-    private void RecordQuality(string kind, DateTime startedAt, bool succeeded, DataQualityReport report, List<CustomerProfile> written)
-    {
-        var newest = written.Select(p => p.LastPurchase).Max()?.UtcDateTime;
-        state.Quality.Record(new Contracts.Quality.QualityCycle(kind, startedAt, time.GetUtcNow().UtcDateTime, succeeded, report.RowsChecked,
-            report.ToReasons(rejects: true), report.ToReasons(rejects: false), newest, state.LastBacklog));
     }
 
     private async Task<List<CustomerProfile>> ComputeTouchedAsync(TxnDelta delta, DataQualityReport report, CancellationToken cancellationToken)
