@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CustomerData.Contracts;
+using CustomerData.Contracts.Quality;
 using CustomerData.Lake;
 using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
@@ -101,8 +102,13 @@ public sealed partial class EventsIngestionService
             EventsTelemetry.BatchDuration.Record(elapsed.TotalSeconds);
             EventsTelemetry.RecordWritten(batch.Events.Count);
             var watermarks = consumer.GetWatermarkOffsets(batch.TopicPartition);
-            if (watermarks.High != Offset.Unset) EventsTelemetry.SetLag(batch.TopicPartition.Partition.Value, watermarks.High.Value - next.Offset.Value);
+            if (watermarks.High != Offset.Unset)
+            {
+                EventsTelemetry.SetLag(batch.TopicPartition.Partition.Value, watermarks.High.Value - next.Offset.Value);
+                _lagByPartition[batch.TopicPartition.Partition.Value] = Math.Max(0, watermarks.High.Value - next.Offset.Value);
+            }
             state.BatchCommitted(batch.Count);
+            RecordQuality(batch, startedAt);
             activity?.SetTag("events.files", files);
             LogBatch(batch.TopicPartition.Topic, batch.TopicPartition.Partition.Value, batch.FirstOffset, batch.LastOffset,
                 batch.Events.Count, batch.Malformed.Count, files, elapsed.TotalMilliseconds);
@@ -190,6 +196,20 @@ public sealed partial class EventsIngestionService
         ["kafka_epoch"] = batch.Epoch.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["kafka_last_offset"] = batch.LastOffset.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
+
+    /// <summary>
+    /// The committed batch's checks into <c>/quality</c> and the <c>quality.*</c> metrics: malformed messages by reason, each
+    /// sample its place and the decoder's detail (never the payload), the newest Kafka time as freshness, the lag.
+    /// </summary>
+    private void RecordQuality(PartitionBatch batch, DateTimeOffset startedAt)
+    {
+        var rejects = batch.Malformed.GroupBy(m => m.Reason, StringComparer.Ordinal)
+            .Select(g => new QualityReasonCount(g.Key, g.Count(),
+                g.Take(_options.MalformedSamplesPerBatch).Select(m => $"partition={m.Partition} offset={m.Offset} {m.Detail}").ToList()))
+            .ToList();
+        state.Quality.Record(new QualityCycle("batch", startedAt.UtcDateTime, time.GetUtcNow().UtcDateTime, true, batch.Count,
+            rejects, [], batch.LastRecordUtc, _lagByPartition.Values.Sum()));
+    }
 
     private void ReportMalformed(PartitionBatch batch)
     {

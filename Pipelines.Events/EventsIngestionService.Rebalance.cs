@@ -164,8 +164,10 @@ public sealed partial class EventsIngestionService
             _plans.Remove(tp);
             _lastWrite.Remove(tp);
             EventsTelemetry.ForgetLag(tp.Partition.Value);
+            _lagByPartition.Remove(tp.Partition.Value);
             if (tp.Partition.Value == 0) state.IsCompactionLeader = false;
         }
+        state.Quality.SetLag(_lagByPartition.Values.Sum());
         if (_failed.Count == 0 && _needsCleanup.Count == 0) state.Recover();
     }
 }

@@ -38,6 +38,8 @@ public sealed partial class EventsIngestionService(
     // The last write started per partition: the next batch publishes its lake position only after this one did.
     private readonly Dictionary<TopicPartition, Task<int>> _lastWrite = [];
     private readonly TopicIncarnation _incarnation = new(consumerFactory, time);
+    // Consumer lag of this member's partitions (the consume thread's alone): their sum is the quality report's lag.
+    private readonly Dictionary<int, long> _lagByPartition = [];
     private int _retryAttempt;
     private DateTime _nextRetryUtc;
     private bool _paused;

@@ -66,6 +66,12 @@ public sealed class ManifestTests
             if (name == "pipelines-events") Assert.Equal("{schema-registry.bindings.http.url}", (string?)env["Events__SchemaRegistry__Url"]);
             if (name == "producer") Assert.Equal("{schema-registry.bindings.http.url}", (string?)env["Producer__SchemaRegistryUrl"]);
             if (name == "producer") Assert.Equal("0.01", (string?)env["Producer__MalformedRate"]);
+            // The Api's GET /quality reads each pipeline's report by its service-discovery name (issue 17).
+            foreach (var pipeline in new[] { "pipelines-profile", "pipelines-summary", "pipelines-events" })
+            {
+                Assert.Equal(name == "api" ? $"http://{pipeline}" : null, (string?)env[$"Quality__Sources__{pipeline}"]);
+                Assert.Equal(name == "api" ? $"{{{pipeline}.bindings.http.url}}" : null, (string?)env[$"services__{pipeline}__http__0"]);
+            }
             // Least privilege: no service holds a root or admin credential.
             Assert.DoesNotContain("root", env.ToJsonString(), StringComparison.Ordinal);
             Assert.DoesNotContain("cassandra-admin", env.ToJsonString(), StringComparison.Ordinal);
