@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
 using Confluent.Kafka;
 
 namespace CustomerData.TestServers;
@@ -54,6 +56,42 @@ public sealed class KafkaMockCluster : IDisposable
             }
             Thread.Sleep(100);
         }
+    }
+
+    /// <summary>
+    /// Makes the cluster answer the next <paramref name="errors"/>.Length requests of Kafka API <paramref name="apiKey"/>
+    /// (from any client) with these errors, in order: librdkafka's <c>rd_kafka_mock_push_request_errors_array</c>.
+    /// </summary>
+    public void PushRequestErrors(short apiKey, params ErrorCode[] errors)
+    {
+        var codes = errors.Select(e => (int)e).ToArray();
+        Native.rd_kafka_mock_push_request_errors_array(MockHandle(), apiKey, (nuint)codes.Length, codes);
+    }
+
+    /// <summary>Kafka API keys of the requests a test makes fail.</summary>
+    public static class ApiKeys
+    {
+        public const short OffsetCommit = 8;
+        public const short Heartbeat = 12;
+    }
+
+    private IntPtr MockHandle()
+    {
+        // Confluent.Kafka keeps the rd_kafka_t* in an internal SafeHandle; the mock API takes the cluster of that client.
+        var property = typeof(Handle).GetProperty("LibrdkafkaHandle", BindingFlags.Instance | BindingFlags.NonPublic)
+            ?? throw new InvalidOperationException("Confluent.Kafka's Handle has no LibrdkafkaHandle property any more.");
+        var handle = (SafeHandle)property.GetValue(_host.Handle)!;
+        var mock = Native.rd_kafka_handle_mock_cluster(handle.DangerousGetHandle());
+        return mock != IntPtr.Zero ? mock : throw new InvalidOperationException("The client has no mock cluster.");
+    }
+
+    private static class Native
+    {
+        [DllImport("librdkafka")]
+        public static extern IntPtr rd_kafka_handle_mock_cluster(IntPtr rk);
+
+        [DllImport("librdkafka")]
+        public static extern void rd_kafka_mock_push_request_errors_array(IntPtr mcluster, short apiKey, nuint count, int[] errors);
     }
 
     public void Dispose() => _host.Dispose();
