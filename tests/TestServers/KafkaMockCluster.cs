@@ -87,6 +87,15 @@ public sealed class KafkaMockCluster : IDisposable
 
     private static class Native
     {
+        // The librdkafka Confluent.Kafka loaded (it loads it by full path, so a plain DllImport name does not find it).
+        static Native() => NativeLibrary.SetDllImportResolver(typeof(Native).Assembly, (name, _, _) =>
+            name == "librdkafka" ? NativeLibrary.Load(LoadedPath()) : IntPtr.Zero);
+
+        private static string LoadedPath() =>
+            File.ReadLines("/proc/self/maps").Select(l => l[(l.IndexOf('/') is var i and >= 0 ? i : l.Length)..])
+                .FirstOrDefault(p => Path.GetFileName(p).Contains("librdkafka", StringComparison.Ordinal))
+            ?? Directory.EnumerateFiles(AppContext.BaseDirectory, "librdkafka.so", SearchOption.AllDirectories).First(p => p.Contains("linux-x64", StringComparison.Ordinal));
+
         [DllImport("librdkafka")]
         public static extern IntPtr rd_kafka_handle_mock_cluster(IntPtr rk);
 
