@@ -68,6 +68,16 @@ public sealed class KafkaMockCluster : IDisposable
         Native.rd_kafka_mock_push_request_errors_array(MockHandle(), apiKey, (nuint)codes.Length, codes);
     }
 
+    /// <summary>
+    /// Retention as the broker applies it: the partition's log now starts at <paramref name="beforeOffset"/>, the records
+    /// before it are gone (the mock has no DeleteRecords API; this is librdkafka's <c>rd_kafka_mock_partition_delete_records</c>).
+    /// </summary>
+    public void DeleteRecords(string topic, int partition, long beforeOffset)
+    {
+        var error = (ErrorCode)Native.rd_kafka_mock_partition_delete_records(MockHandle(), topic, partition, beforeOffset);
+        if (error != ErrorCode.NoError) throw new InvalidOperationException($"Deleting the records of {topic}/{partition} before {beforeOffset} failed: {error}");
+    }
+
     /// <summary>Kafka API keys of the requests a test makes fail.</summary>
     public static class ApiKeys
     {
@@ -101,6 +111,9 @@ public sealed class KafkaMockCluster : IDisposable
 
         [DllImport("librdkafka")]
         public static extern void rd_kafka_mock_push_request_errors_array(IntPtr mcluster, short apiKey, nuint count, int[] errors);
+
+        [DllImport("librdkafka", CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+        public static extern int rd_kafka_mock_partition_delete_records(IntPtr mcluster, string topic, int partition, long beforeOffset);
     }
 
     public void Dispose() => _host.Dispose();
