@@ -45,6 +45,7 @@ internal sealed class BatchWriter(ILakeStorage lake, WriterSchemas schemas, Pend
         batch.Fence.Token.ThrowIfCancellationRequested();
         await lake.PublishAsync(position.Key, position.ToJson(), batch.Fence.Token);
         batch.PositionPublished = true;
+        pendingDays.Published(batch);
         return files;
     }
 

@@ -32,6 +32,13 @@ internal sealed class PendingDaysRecorder(ILakeStorage lake, TimeProvider time)
         }
     }
 
+    /// <summary>The batch's position is published: its days no longer need the record (and the batch is not kept alive by it).</summary>
+    public void Published(PartitionBatch batch)
+    {
+        if (!_partitions.TryGetValue(batch.TopicPartition, out var days)) return;
+        lock (days.Lock) days.Unpublished.RemoveAll(u => u.Batch == batch);
+    }
+
     /// <summary>The partition is (re)assigned or gone: what this member declared before says nothing about the lake's record now.</summary>
     public void Forget(TopicPartition tp) => _partitions.TryRemove(tp, out _);
 
