@@ -4,6 +4,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -45,6 +46,10 @@ public sealed class PlatformUnderTest : IAsyncDisposable
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["Stack:Mode=local", $"Stack:DataPath={dataFolder}"], cancellationToken);
+        // The resources' own logs stay in their processes; the caller's console shows warnings and errors only.
+        builder.Services.AddLogging(logging => logging
+            .AddFilter("Aspire", LogLevel.Warning).AddFilter("AppHost.Resources", LogLevel.Warning).AddFilter("System.Net.Http", LogLevel.Warning)
+            .AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical));
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
         builder.CreateResourceBuilder<ProjectResource>("producer")
             .WithEnvironment("Producer__Customers", seed.Customers.ToString(invariant))

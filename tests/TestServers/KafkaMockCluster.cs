@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
 using Confluent.Kafka;
 
 namespace CustomerData.TestServers;
@@ -62,11 +64,10 @@ public sealed class KafkaMockCluster : IDisposable
     /// </summary>
     public void SetBrokersUp(bool up, int brokers = 1)
     {
-        var mock = MockClusterNative.rd_kafka_handle_mock_cluster(NativeHandle(_host.Handle));
-        if (mock == IntPtr.Zero) throw new InvalidOperationException("The handle has no mock cluster.");
+        var mock = MockHandle();
         for (var id = 1; id <= brokers; id++)
         {
-            var error = up ? MockClusterNative.rd_kafka_mock_broker_set_up(mock, id) : MockClusterNative.rd_kafka_mock_broker_set_down(mock, id);
+            var error = up ? Native.rd_kafka_mock_broker_set_up(mock, id) : Native.rd_kafka_mock_broker_set_down(mock, id);
             if (error != 0) throw new InvalidOperationException($"rd_kafka_mock_broker_set_{(up ? "up" : "down")}({id}) failed: {error}");
         }
         if (!up) return;
@@ -87,40 +88,69 @@ public sealed class KafkaMockCluster : IDisposable
         }
     }
 
-    public void Dispose() => _host.Dispose();
-
-    // Confluent.Kafka keeps the rd_kafka_t pointer internal (Handle.LibrdkafkaHandle, a SafeHandle).
-    private static IntPtr NativeHandle(Handle handle)
+    /// <summary>
+    /// Makes the cluster answer the next <paramref name="errors"/>.Length requests of Kafka API <paramref name="apiKey"/>
+    /// (from any client) with these errors, in order: librdkafka's <c>rd_kafka_mock_push_request_errors_array</c>.
+    /// </summary>
+    public void PushRequestErrors(short apiKey, params ErrorCode[] errors)
     {
-        const System.Reflection.BindingFlags flags = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public;
-        var value = typeof(Handle).GetProperty("LibrdkafkaHandle", flags)?.GetValue(handle) ?? typeof(Handle).GetField("LibrdkafkaHandle", flags)?.GetValue(handle);
-        return value is System.Runtime.InteropServices.SafeHandle safe ? safe.DangerousGetHandle()
-            : throw new InvalidOperationException("Confluent.Kafka's Handle.LibrdkafkaHandle was not found.");
+        var codes = errors.Select(e => (int)e).ToArray();
+        Native.rd_kafka_mock_push_request_errors_array(MockHandle(), apiKey, (nuint)codes.Length, codes);
     }
-}
 
-/// <summary>The mock cluster's broker controls, which Confluent.Kafka does not wrap (librdkafka's rdkafka_mock.h).</summary>
-internal static partial class MockClusterNative
-{
-    // Confluent.Kafka loads the first of its bundled builds whose dependencies resolve (librdkafka.so needs libsasl2,
-    // centos8-librdkafka.so does not); the same file must be used here, so the mock cluster is the one it created.
-    static MockClusterNative() => System.Runtime.InteropServices.NativeLibrary.SetDllImportResolver(typeof(MockClusterNative).Assembly, (name, _, _) =>
+    /// <summary>
+    /// Retention as the broker applies it: the partition's log now starts at <paramref name="beforeOffset"/>, the records
+    /// before it are gone (the mock has no DeleteRecords API; this is librdkafka's <c>rd_kafka_mock_partition_delete_records</c>).
+    /// </summary>
+    public void DeleteRecords(string topic, int partition, long beforeOffset)
     {
-        if (name != "librdkafka") return IntPtr.Zero;
-        var folder = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native");
-        foreach (var file in new[] { "librdkafka.so", "centos8-librdkafka.so", "alpine-librdkafka.so" })
-        {
-            if (System.Runtime.InteropServices.NativeLibrary.TryLoad(Path.Combine(folder, file), out var handle)) return handle;
-        }
-        return IntPtr.Zero;
-    });
+        var error = (ErrorCode)Native.rd_kafka_mock_partition_delete_records(MockHandle(), topic, partition, beforeOffset);
+        if (error != ErrorCode.NoError) throw new InvalidOperationException($"Deleting the records of {topic}/{partition} before {beforeOffset} failed: {error}");
+    }
 
-    [System.Runtime.InteropServices.LibraryImport("librdkafka")]
-    internal static partial IntPtr rd_kafka_handle_mock_cluster(IntPtr rk);
+    /// <summary>Kafka API keys of the requests a test makes fail.</summary>
+    public static class ApiKeys
+    {
+        public const short OffsetCommit = 8;
+        public const short Heartbeat = 12;
+    }
 
-    [System.Runtime.InteropServices.LibraryImport("librdkafka")]
-    internal static partial int rd_kafka_mock_broker_set_down(IntPtr mcluster, int brokerId);
+    private IntPtr MockHandle()
+    {
+        // Confluent.Kafka keeps the rd_kafka_t* in an internal SafeHandle; the mock API takes the cluster of that client.
+        var property = typeof(Handle).GetProperty("LibrdkafkaHandle", BindingFlags.Instance | BindingFlags.NonPublic)
+            ?? throw new InvalidOperationException("Confluent.Kafka's Handle has no LibrdkafkaHandle property any more.");
+        var handle = (SafeHandle)property.GetValue(_host.Handle)!;
+        var mock = Native.rd_kafka_handle_mock_cluster(handle.DangerousGetHandle());
+        return mock != IntPtr.Zero ? mock : throw new InvalidOperationException("The client has no mock cluster.");
+    }
 
-    [System.Runtime.InteropServices.LibraryImport("librdkafka")]
-    internal static partial int rd_kafka_mock_broker_set_up(IntPtr mcluster, int brokerId);
+    private static class Native
+    {
+        // The librdkafka Confluent.Kafka loaded (it loads it by full path, so a plain DllImport name does not find it).
+        static Native() => NativeLibrary.SetDllImportResolver(typeof(Native).Assembly, (name, _, _) =>
+            name == "librdkafka" ? NativeLibrary.Load(LoadedPath()) : IntPtr.Zero);
+
+        private static string LoadedPath() =>
+            File.ReadLines("/proc/self/maps").Select(l => l[(l.IndexOf('/') is var i and >= 0 ? i : l.Length)..])
+                .FirstOrDefault(p => Path.GetFileName(p).Contains("librdkafka", StringComparison.Ordinal))
+            ?? Directory.EnumerateFiles(AppContext.BaseDirectory, "librdkafka.so", SearchOption.AllDirectories).First(p => p.Contains("linux-x64", StringComparison.Ordinal));
+
+        [DllImport("librdkafka")]
+        public static extern IntPtr rd_kafka_handle_mock_cluster(IntPtr rk);
+
+        [DllImport("librdkafka")]
+        public static extern void rd_kafka_mock_push_request_errors_array(IntPtr mcluster, short apiKey, nuint count, int[] errors);
+
+        [DllImport("librdkafka", CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+        public static extern int rd_kafka_mock_partition_delete_records(IntPtr mcluster, string topic, int partition, long beforeOffset);
+
+        [DllImport("librdkafka")]
+        public static extern int rd_kafka_mock_broker_set_down(IntPtr mcluster, int brokerId);
+
+        [DllImport("librdkafka")]
+        public static extern int rd_kafka_mock_broker_set_up(IntPtr mcluster, int brokerId);
+    }
+
+    public void Dispose() => _host.Dispose();
 }
