@@ -83,7 +83,9 @@ public sealed partial class EventsIngestionService
 
     private bool Commit(IConsumer<byte[]?, byte[]?> consumer, PartitionBatch batch, Task<int> write, DateTimeOffset startedAt, long started)
     {
-        using var activity = EventsTelemetry.Source.StartActivity("events.batch", ActivityKind.Consumer, parentContext: default, links: batch.Links, startTime: startedAt);
+        // The span opened with the write (its lake spans are children), or one of its own for a retry of a write still running.
+        using var activity = batch.Span ?? StartBatchSpan(batch, startedAt);
+        batch.Span = null;
         activity?.SetTag("messaging.destination.name", batch.TopicPartition.Topic);
         activity?.SetTag("messaging.destination.partition.id", batch.TopicPartition.Partition.Value);
         activity?.SetTag("messaging.kafka.offset.first", batch.FirstOffset);
@@ -125,9 +127,24 @@ public sealed partial class EventsIngestionService
         var tp = batch.TopicPartition;
         var previous = _lastWrite.GetValueOrDefault(tp);
         if (previous is { IsCompletedSuccessfully: true }) previous = null;
+        // The write runs under the batch's span: the lake's spans of its files are the span's children.
+        var outer = Activity.Current;
+        batch.Span = StartBatchSpan(batch, DateTimeOffset.UtcNow);
+        Activity.Current = batch.Span;
         var write = batch.Write = Task.Run(() => WriteBatchAsync(batch, previous));
+        Activity.Current = outer;
         _lastWrite[tp] = write;
         return write;
+    }
+
+    /// <summary>The batch's root span, linked to the producers' spans its messages carried (<c>traceparent</c>).</summary>
+    private static Activity? StartBatchSpan(PartitionBatch batch, DateTimeOffset startedAt)
+    {
+        var outer = Activity.Current;
+        Activity.Current = null;
+        var span = EventsTelemetry.Source.StartActivity("events.batch", ActivityKind.Consumer, parentContext: default, links: batch.Links, startTime: startedAt);
+        Activity.Current = outer;
+        return span;
     }
 
     /// <summary>

@@ -35,7 +35,12 @@ public sealed partial class EventsIngestionService
     private void Abandon(List<PartitionBatch> batches, DateTime deadline)
     {
         if (batches.Count == 0) return;
-        foreach (var batch in batches) batch.Fence.Cancel();
+        foreach (var batch in batches)
+        {
+            batch.Fence.Cancel();
+            batch.Span?.SetStatus(ActivityStatusCode.Error, "abandoned").Dispose();
+            batch.Span = null;
+        }
         var writes = batches.Where(b => b.Write is { IsCompleted: false }).Select(b => (Task)b.Write!).ToArray();
         if (writes.Length > 0) ((IAsyncResult)Task.WhenAll(writes).ContinueWith(_ => { }, TaskScheduler.Default)).AsyncWaitHandle.WaitOne(Min(_writeWait, deadline - DateTime.UtcNow));
         var deletes = new List<Task>();

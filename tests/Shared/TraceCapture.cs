@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Trace;
+
+namespace CustomerData.Tests.Shared;
+
+/// <summary>
+/// ServiceDefaults' tracing (its sources and sampler) with an in-memory exporter: what the host would send to the
+/// dashboard, as finished spans. Read <see cref="Snapshot"/> after the work; the exporter appends while spans end.
+/// </summary>
+public sealed class TraceCapture
+{
+    private readonly List<Activity> _spans = [];
+
+    public static TraceCapture AddTo(IHostApplicationBuilder builder)
+    {
+        var capture = new TraceCapture();
+        builder.ConfigureOpenTelemetry();
+        builder.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(capture._spans));
+        return capture;
+    }
+
+    /// <summary>The spans exported so far (a copy; taken again while the exporter appends).</summary>
+    public IReadOnlyList<Activity> Snapshot()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return _spans.ToArray();
+            }
+            catch (ArgumentException) when (attempt < 10)
+            {
+                // The list grew during the copy.
+            }
+        }
+    }
+
+    /// <summary>Every span of the trace <paramref name="traceId"/>.</summary>
+    public IReadOnlyList<Activity> Trace(ActivityTraceId traceId) => Snapshot().Where(s => s.TraceId == traceId).ToList();
+
+    /// <summary>The descendants of <paramref name="root"/> among the exported spans.</summary>
+    public IReadOnlyList<Activity> Descendants(Activity root)
+    {
+        var trace = Trace(root.TraceId);
+        var found = new List<Activity>();
+        var parents = new HashSet<ActivitySpanId> { root.SpanId };
+        bool grew;
+        do
+        {
+            grew = false;
+            foreach (var span in trace)
+            {
+                if (!found.Contains(span) && parents.Contains(span.ParentSpanId))
+                {
+                    found.Add(span);
+                    parents.Add(span.SpanId);
+                    grew = true;
+                }
+            }
+        } while (grew);
+        return found;
+    }
+
+    /// <summary>Every tag value of every exported span, for the personal-data checks.</summary>
+    public IEnumerable<string> AllNamesAndTagValues() =>
+        Snapshot().SelectMany(s => new[] { s.DisplayName }.Concat(s.TagObjects.Select(t => t.Value?.ToString() ?? "")));
+}
