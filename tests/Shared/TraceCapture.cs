@@ -9,16 +9,38 @@ namespace CustomerData.Tests.Shared;
 /// ServiceDefaults' tracing (its sources and sampler) with an in-memory exporter: what the host would send to the
 /// dashboard, as finished spans. Read <see cref="Snapshot"/> after the work; the exporter appends while spans end.
 /// </summary>
-public sealed class TraceCapture
+public sealed class TraceCapture : IAsyncDisposable
 {
     private readonly List<Activity> _spans = [];
+    private IHost? _host;
 
+    /// <summary>Adds ServiceDefaults' tracing and the in-memory exporter to the host being built.</summary>
     public static TraceCapture AddTo(IHostApplicationBuilder builder)
     {
         var capture = new TraceCapture();
         builder.ConfigureOpenTelemetry();
         builder.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(capture._spans));
         return capture;
+    }
+
+    /// <summary>
+    /// A host of its own with ServiceDefaults' tracing, for code a test runs outside a host: its listener hears every
+    /// source in the process, so pick the spans by trace.
+    /// </summary>
+    public static async Task<TraceCapture> StartAsync()
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var capture = AddTo(builder);
+        capture._host = builder.Build();
+        await capture._host.StartAsync();
+        return capture;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_host is null) return;
+        await _host.StopAsync();
+        _host.Dispose();
     }
 
     /// <summary>The spans exported so far (a copy; taken again while the exporter appends).</summary>
