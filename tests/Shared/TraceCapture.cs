@@ -23,6 +23,14 @@ public sealed class TraceCapture : IAsyncDisposable
         return capture;
     }
 
+    /// <summary>Adds only the in-memory exporter, for a host that calls <c>AddServiceDefaults</c> itself (the Api).</summary>
+    public static TraceCapture AddExporter(IServiceCollection services)
+    {
+        var capture = new TraceCapture();
+        services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(capture._spans));
+        return capture;
+    }
+
     /// <summary>
     /// A host of its own with ServiceDefaults' tracing, for code a test runs outside a host: its listener hears every
     /// source in the process, so pick the spans by trace.
