@@ -26,7 +26,7 @@ public sealed class TraceTests
         Assert.Equal(ActivityKind.Client, cql.Kind);
         Assert.Equal(request.SpanId, cql.ParentSpanId);
         Assert.Contains("customer_profile", (string)cql.GetTagItem("db.statement")!, StringComparison.Ordinal);
-        var telemetry = capture.Trace(request.TraceId).SelectMany(s => new[] { s.DisplayName }.Concat(s.TagObjects.Select(t => t.Value?.ToString() ?? ""))).ToList();
+        var telemetry = TraceCapture.NamesAndTagValues(capture.Trace(request.TraceId));
         Assert.DoesNotContain(telemetry, t => t.Contains(name, StringComparison.Ordinal) || t.Contains(email, StringComparison.Ordinal));
     }
 

@@ -86,7 +86,7 @@ public sealed class ProfileTelemetryTests(MariaDbFixture maria, CqlDevServerFixt
         {
             while (await reader.ReadAsync(TestContext.Current.CancellationToken)) personal.Add(reader.GetString(0));
         }
-        var telemetry = capture.Trace(cycle.TraceId).SelectMany(s => new[] { s.DisplayName }.Concat(s.TagObjects.Select(t => t.Value?.ToString() ?? ""))).ToList();
+        var telemetry = TraceCapture.NamesAndTagValues(capture.Trace(cycle.TraceId));
         Assert.NotEmpty(personal);
         Assert.All(personal, value => Assert.DoesNotContain(telemetry, t => t.Contains(value, StringComparison.Ordinal)));
     }

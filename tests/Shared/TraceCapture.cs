@@ -93,7 +93,7 @@ public sealed class TraceCapture : IAsyncDisposable
         return found;
     }
 
-    /// <summary>Every tag value of every exported span, for the personal-data checks.</summary>
-    public IEnumerable<string> AllNamesAndTagValues() =>
-        Snapshot().SelectMany(s => new[] { s.DisplayName }.Concat(s.TagObjects.Select(t => t.Value?.ToString() ?? "")));
+    /// <summary>The names and tag values of <paramref name="spans"/>, for the personal-data checks.</summary>
+    public static List<string> NamesAndTagValues(IEnumerable<Activity> spans) =>
+        spans.SelectMany(s => new[] { s.DisplayName }.Concat(s.TagObjects.Select(t => t.Value?.ToString() ?? ""))).ToList();
 }
