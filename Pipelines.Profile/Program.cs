@@ -1,4 +1,5 @@
 using CustomerData.Pipelines;
+using CustomerData.Pipelines.Common;
 using CustomerData.Pipelines.Profile;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -23,6 +24,7 @@ await using var app = builder.Build();
 if (command.Mode == RunMode.Continuous)
 {
     app.MapDefaultEndpoints();
+    app.MapQualityEndpoint();
     await app.RunAsync();
     return 0;
 }

@@ -1,5 +1,6 @@
 using CustomerData.Lake;
 using CustomerData.Pipelines;
+using CustomerData.Pipelines.Common;
 using CustomerData.Pipelines.Summary;
 using Microsoft.Extensions.Options;
 
@@ -34,6 +35,7 @@ builder.AddMySqlDataSource(connectionName);
 builder.Services.AddLakeStorage(builder.Configuration);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<SummaryTelemetry>();
+builder.Services.AddSingleton(sp => sp.GetRequiredService<SummaryTelemetry>().Quality);
 builder.Services.AddSingleton<SummaryHealthState>();
 builder.Services.AddSingleton<SummaryPipeline>();
 builder.Services.AddHealthChecks().AddCheck<SummaryHealthCheck>("summary-last-cycle", tags: ["ready"]);
@@ -41,6 +43,7 @@ if (command.Mode == RunMode.Continuous) builder.Services.AddHostedService<Summar
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapQualityEndpoint();
 
 if (command.Mode == RunMode.Continuous)
 {
