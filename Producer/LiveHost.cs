@@ -16,6 +16,7 @@ public static class LiveHost
         builder.Services.AddOptions<ProducerOptions>().BindConfiguration(ProducerOptions.Section)
             .Validate(o => o.TxnRate >= 0 && o.EventRate >= 0, "Producer:TxnRate and Producer:EventRate cannot be negative.")
             .Validate(o => o.MalformedRate is >= 0 and <= 1, "Producer:MalformedRate is a share between 0 and 1.")
+            .Validate(o => o.TraceWindow > TimeSpan.Zero, "Producer:TraceWindow must be positive (for example 00:00:10).")
             .ValidateOnStart();
         builder.AddMySqlDataSource(PlatformNames.Connections.MySql);
         builder.AddKafkaProducer<string, byte[]>(PlatformNames.Connections.Kafka, EventSender.Configure);
