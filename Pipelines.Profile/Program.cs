@@ -23,6 +23,7 @@ await using var app = builder.Build();
 if (command.Mode == RunMode.Continuous)
 {
     app.MapDefaultEndpoints();
+    app.MapProfileAdmin();
     await app.RunAsync();
     return 0;
 }

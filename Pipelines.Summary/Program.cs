@@ -1,4 +1,5 @@
 using CustomerData.Lake;
+using CustomerData.Operations;
 using CustomerData.Pipelines;
 using CustomerData.Pipelines.Summary;
 using Microsoft.Extensions.Options;
@@ -37,13 +38,18 @@ builder.Services.AddSingleton<SummaryTelemetry>();
 builder.Services.AddSingleton<SummaryHealthState>();
 builder.Services.AddSingleton<SummaryPipeline>();
 builder.Services.AddHealthChecks().AddCheck<SummaryHealthCheck>("summary-last-cycle", tags: ["ready"]);
-if (command.Mode == RunMode.Continuous) builder.Services.AddHostedService<SummaryWorker>();
+if (command.Mode == RunMode.Continuous)
+{
+    builder.Services.AddHostedService<SummaryWorker>();
+    builder.AddAdminEndpoints();
+}
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
 
 if (command.Mode == RunMode.Continuous)
 {
+    app.MapSummaryAdmin();
     await app.RunAsync();
     return 0;
 }
