@@ -131,7 +131,7 @@ public sealed class ProfileHostTests(MariaDbFixture maria, CqlDevServerFixture c
         Assert.Equal(20, await bed.StoredOffsetAsync());
     }
 
-    private static Dictionary<string, string> Environment(ProfileTestBed bed, string cassandra) => new()
+    internal static Dictionary<string, string> Environment(ProfileTestBed bed, string cassandra) => new()
     {
         ["ConnectionStrings__customerdb"] = bed.ConnectionString,
         ["ConnectionStrings__cassandra"] = cassandra,
@@ -143,7 +143,7 @@ public sealed class ProfileHostTests(MariaDbFixture maria, CqlDevServerFixture c
         ["Logging__LogLevel__Default"] = "Information",
     };
 
-    private static Process Start(string[] args, Dictionary<string, string> environment, out System.Text.StringBuilder output)
+    internal static Process Start(string[] args, Dictionary<string, string> environment, out System.Text.StringBuilder output)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Pipelines.Profile.dll"));
