@@ -59,6 +59,53 @@ public sealed class OperatorCommandsTests
         Assert.Equal("Rebuild summary days", summary.DisplayName);
     }
 
+    [Fact]
+    public async Task The_commands_reach_the_workers_of_a_running_local_stack_and_report_their_results()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var dataFolder = Path.Combine(Path.GetTempPath(), $"cdp-ops-stack-{Guid.NewGuid():N}");
+        try
+        {
+            await using var app = await LocalStackTests.StartLocalStackAsync(dataFolder, ct);
+            var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+            await LocalStackTests.WaitUntilHealthyAsync(app, model.Resources.Where(r => r.Name is "producer" or "pipelines-summary" or "pipelines-events").ToList(), ct);
+
+            var paused = await app.ResourceCommands.ExecuteCommandAsync("producer", "pause-live-stream", ct);
+            Assert.True(paused.Success, paused.Message);
+            Assert.Equal("Live stream paused", paused.Message);
+            var resumed = await app.ResourceCommands.ExecuteCommandAsync("producer", "resume-live-stream", ct);
+            Assert.True(resumed.Success, resumed.Message);
+
+            var compact = await app.ResourceCommands.ExecuteCommandAsync("pipelines-events", "compact-events-day", ct);
+            Assert.True(compact.Success, compact.Message);
+            Assert.StartsWith("Compact today's events done: ", compact.Message, StringComparison.Ordinal);
+            var replay = await app.ResourceCommands.ExecuteCommandAsync("pipelines-events", "replay-malformed-events", ct);
+            Assert.True(replay.Success, replay.Message);
+            Assert.Contains("records replayed", replay.Message, StringComparison.Ordinal);
+
+            var day = DateOnly.FromDateTime(DateTime.UtcNow).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            var range = new InteractionInputCollection(
+            [
+                new InteractionInput { Name = "fromDate", InputType = InputType.Text, Value = day },
+                new InteractionInput { Name = "toDate", InputType = InputType.Text, Value = day },
+            ]);
+            var rebuild = await app.ResourceCommands.ExecuteCommandAsync("pipelines-summary", "rebuild-summary-days", range, ct);
+            Assert.True(rebuild.Success, rebuild.Message);
+            Assert.Contains("days rewritten", rebuild.Message, StringComparison.Ordinal);
+            var bad = await app.ResourceCommands.ExecuteCommandAsync("pipelines-summary", "rebuild-summary-days", new InteractionInputCollection(
+            [
+                new InteractionInput { Name = "fromDate", InputType = InputType.Text, Value = "2025-12-31" },
+                new InteractionInput { Name = "toDate", InputType = InputType.Text, Value = "2025-12-01" },
+            ]), ct);
+            Assert.False(bad.Success);
+            Assert.Contains("invalid_date_range", bad.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            try { Directory.Delete(dataFolder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
     /// <summary>The environment a project's callbacks set, as objects (parameters unresolved): nothing waits for an endpoint.</summary>
     private static async Task<Dictionary<string, object>> EnvironmentAsync(ProjectResource project)
     {
