@@ -11,24 +11,33 @@ var stack = mode == StackMode.Containers ? builder.AddContainerStack() : builder
 // Pipeline C resolves writer schemas from it.
 var registry = stack.SchemaRegistry.GetEndpoint("http");
 
+// The schema (MySQL customer_db, Cassandra customer_profile), applied once; the services that read those wait for it to complete.
+var migrations = builder.AddMigrations<Projects.Migrations>("migrations")
+    .WithMySql(stack)
+    .WithCassandra(stack);
+
 // Each project lists exactly what it uses, and waits for it.
 var producer = builder.AddPlatformProject<Projects.Producer>("producer")
     .WithMySql(stack)
     .WithKafka(stack)
+    .WaitForCompletion(migrations)
     .WithEnvironment("Producer__SchemaRegistryUrl", registry).WaitFor(stack.SchemaRegistry)
     // A small malformed share, so the dashboard shows Pipeline C's malformed path too.
     .WithEnvironment("Producer__MalformedRate", "0.01");
 var pipelinesProfile = builder.AddPlatformProject<Projects.Pipelines_Profile>("pipelines-profile")
     .WithMySql(stack)
-    .WithCassandra(stack);
+    .WithCassandra(stack)
+    .WaitForCompletion(migrations);
 var pipelinesSummary = builder.AddPlatformProject<Projects.Pipelines_Summary>("pipelines-summary")
     .WithMySql(stack)
-    .WithLake(stack);
+    .WithLake(stack)
+    .WaitForCompletion(migrations);
 if (mode == StackMode.Local)
 {
-    // Local mode is for watching the system work: a change in MySQL reaches the outputs within 2 minutes.
-    pipelinesProfile.WithEnvironment("Profile__Reconcile__Interval", "00:02:00");
-    pipelinesSummary.WithEnvironment("Summary__Reconcile__Interval", "00:02:00");
+    // Local mode is for watching the system work: a new transaction shows in /customer and /summary within seconds
+    // (a cycle every 2 s; README "Freshness"), and any other change in MySQL within 2 minutes (reconcile).
+    pipelinesProfile.WithEnvironment("Profile__Interval", "00:00:02").WithEnvironment("Profile__Reconcile__Interval", "00:02:00");
+    pipelinesSummary.WithEnvironment("Summary__Interval", "00:00:02").WithEnvironment("Summary__Reconcile__Interval", "00:02:00");
 }
 var pipelinesEvents = builder.AddPlatformProject<Projects.Pipelines_Events>("pipelines-events")
     .WithKafka(stack)
@@ -37,6 +46,7 @@ var pipelinesEvents = builder.AddPlatformProject<Projects.Pipelines_Events>("pip
 var api = builder.AddPlatformProject<Projects.Api>("api")
     .WithCassandra(stack)
     .WithLake(stack)
+    .WaitForCompletion(migrations)
     .WithExternalHttpEndpoints()
     // The API reference (Scalar, Development only) as a link on the api resource in the dashboard.
     .WithUrlForEndpoint("http", _ => new ResourceUrlAnnotation { Url = "/scalar/v1", DisplayText = "API reference (Scalar)" });

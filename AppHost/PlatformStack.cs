@@ -73,6 +73,14 @@ public static class PlatformStackExtensions
             .WithHttpEndpoint(name: "http")
             .WithHttpHealthCheck("/health");
 
+    /// <summary>
+    /// The one-shot schema migration (as aspire-samples' database-migrations): no endpoint, no health check; it runs,
+    /// exits 0, and the services that <c>WaitForCompletion</c> on it start.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> AddMigrations<TProject>(this IDistributedApplicationBuilder builder, string name)
+        where TProject : IProjectMetadata, new() =>
+        builder.AddProject<TProject>(name, options => options.ExcludeLaunchProfile = true);
+
     /// <summary><c>ConnectionStrings__customerdb</c>, waiting for MySQL.</summary>
     public static IResourceBuilder<ProjectResource> WithMySql(this IResourceBuilder<ProjectResource> project, PlatformStack stack) =>
         project.WithReference(stack.MySql, PlatformNames.Connections.MySql).WaitFor(stack.MySql);

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace CustomerData.AppHost;
 
 /// <summary>
-/// Logs one line when every resource of the model is healthy, with the time since the AppHost process
+/// Logs one line when every resource of the model is healthy (a run-once resource: finished with exit code 0), with the time since the AppHost process
 /// started (the stack's start-up time), or names the resources still unhealthy after the bound.
 /// </summary>
 public static class StartupReport
@@ -39,6 +39,27 @@ public static class StartupReport
             .Where(r => r is not IResourceWithParent { Parent: ProjectResource })
             .ToList();
 
+    /// <summary>The run-once resources (the migration): another resource waits for their completion, not their health.</summary>
+    public static bool IsOneShot(DistributedApplicationModel model, IResource resource) =>
+        model.Resources.Any(r => r.Annotations.OfType<WaitAnnotation>()
+            .Any(w => w.WaitType == WaitType.WaitForCompletion && ReferenceEquals(w.Resource, resource)));
+
+    /// <summary>Until the resource is healthy or, for a run-once resource, has finished with exit code 0 (a failure throws).</summary>
+    public static async Task WaitUntilReadyAsync(ResourceNotificationService notifications, DistributedApplicationModel model, IResource resource, CancellationToken cancellationToken)
+    {
+        if (!IsOneShot(model, resource))
+        {
+            await notifications.WaitForResourceHealthyAsync(resource.Name, cancellationToken);
+            return;
+        }
+        var done = await notifications.WaitForResourceAsync(resource.Name,
+            e => KnownResourceStates.TerminalStates.Contains(e.Snapshot.State?.Text) && e.Snapshot.ExitCode is not null, cancellationToken);
+        if (done.Snapshot.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{resource.Name} ended with exit code {done.Snapshot.ExitCode} ({done.Snapshot.State?.Text}); see its log.");
+        }
+    }
+
     private static TimeSpan SinceStart()
     {
         using var self = Process.GetCurrentProcess();
@@ -57,7 +78,7 @@ public static class StartupReport
         {
             await Task.WhenAll(resources.Select(async r =>
             {
-                await notifications.WaitForResourceHealthyAsync(r.Name, timeout.Token);
+                await WaitUntilReadyAsync(notifications, model, r, timeout.Token);
                 lock (healthy) healthy.Add(r.Name);
                 logger.LogInformation("{Resource} healthy {Seconds:F1} s after the AppHost started", r.Name, SinceStart().TotalSeconds);
             }));

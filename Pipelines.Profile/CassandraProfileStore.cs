@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
+using CustomerData.Contracts;
 using CustomerData.Cql;
 using Microsoft.Extensions.Options;
 
@@ -15,8 +15,7 @@ namespace CustomerData.Pipelines.Profile;
 /// </summary>
 public sealed class CassandraProfileStore(CqlSession session, IOptions<ProfileOptions> options, ILogger<CassandraProfileStore> logger) : IProfileStore
 {
-    private const string Columns =
-        "customer_id, name, email, gender, total_spend, total_transactions, avg_order_value, first_purchase, last_purchase, favorite_category";
+    private const string Columns = ProfileStoreSchema.Columns;
 
     private readonly ProfileOptions _options = options.Value;
     private readonly CqlConsistency _consistency = ProfileOptions.ParseConsistency(options.Value.Consistency);
@@ -27,7 +26,7 @@ public sealed class CassandraProfileStore(CqlSession session, IOptions<ProfileOp
     private string QualifiedTable => $"{Quote(Keyspace)}.{Quote(_options.Table)}";
 
     /// <summary>The reconcile state beside the profiles; bucket <see cref="UpToBucket"/> holds the txn_id bound.</summary>
-    private string ReconcileTable => $"{Quote(Keyspace)}.{Quote(_options.Table + "_reconcile")}";
+    private string ReconcileTable => $"{Quote(Keyspace)}.{Quote(ProfileStoreSchema.ReconcileTable(_options.Table))}";
 
     private const int UpToBucket = -1;
 
@@ -77,38 +76,23 @@ public sealed class CassandraProfileStore(CqlSession session, IOptions<ProfileOp
         await WithRetriesAsync("write fingerprint bound", null, () => session.ExecuteAsync(upsert, [UpToBucket, upTo.ToString(CultureInfo.InvariantCulture)], queryOptions, cancellationToken), cancellationToken);
     }
 
-    public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    public async Task VerifySchemaAsync(CancellationToken cancellationToken)
     {
-        var schemaOptions = new CqlQueryOptions { IsIdempotent = true, Consistency = _consistency };
-        await WithRetriesAsync("create keyspace", null, () => session.ExecuteAsync(
-            $"CREATE KEYSPACE IF NOT EXISTS {Quote(Keyspace)} WITH replication = {ReplicationMap()}",
-            options: schemaOptions, cancellationToken: cancellationToken), cancellationToken);
-        await WithRetriesAsync("create table", null, () => session.ExecuteAsync(
-            $"CREATE TABLE IF NOT EXISTS {QualifiedTable} (" +
-            "customer_id int PRIMARY KEY, name text, email text, gender text, total_spend decimal, " +
-            "total_transactions int, avg_order_value decimal, first_purchase timestamp, last_purchase timestamp, " +
-            "favorite_category text)",
-            options: schemaOptions, cancellationToken: cancellationToken), cancellationToken);
-        await WithRetriesAsync("create reconcile table", null, () => session.ExecuteAsync(
-            $"CREATE TABLE IF NOT EXISTS {ReconcileTable} (bucket int PRIMARY KEY, fingerprint text)",
-            options: schemaOptions, cancellationToken: cancellationToken), cancellationToken);
-        logger.LogInformation("Cassandra table {Table} ready (replication {Replication}, writes at {Consistency})",
-            QualifiedTable, ReplicationMap(), _consistency);
-    }
-
-    /// <summary>The replication map of the options, e.g. <c>{'class': 'SimpleStrategy', 'replication_factor': 1}</c>.</summary>
-    public string ReplicationMap()
-    {
-        if (string.Equals(_options.ReplicationStrategy, "NetworkTopologyStrategy", StringComparison.OrdinalIgnoreCase))
+        foreach (var table in new[] { QualifiedTable, ReconcileTable })
         {
-            var text = new StringBuilder("{'class': 'NetworkTopologyStrategy'");
-            foreach (var (dataCenter, replicas) in _options.DataCenters.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            try
             {
-                text.Append(CultureInfo.InvariantCulture, $", '{dataCenter}': {replicas}");
+                await WithRetriesAsync("verify schema", null, () => session.ExecuteAsync($"SELECT * FROM {table} LIMIT 1",
+                    options: new CqlQueryOptions { Consistency = _consistency, IsIdempotent = true }, cancellationToken: cancellationToken), cancellationToken);
             }
-            return text.Append('}').ToString();
+            catch (CqlInvalidQueryException ex)
+            {
+                throw new ProfileStoreSchemaException(
+                    $"Cassandra table {table} is not there ({ex.Message}). The Migrations project applies the platform's schema: " +
+                    "it runs first under the AppHost; alone, run `dotnet run --project Migrations` with the same connection strings.");
+            }
         }
-        return string.Create(CultureInfo.InvariantCulture, $"{{'class': 'SimpleStrategy', 'replication_factor': {_options.ReplicationFactor}}}");
+        logger.LogInformation("Cassandra table {Table} ready (writes at {Consistency})", QualifiedTable, _consistency);
     }
 
     public async Task WriteAsync(IReadOnlyList<CustomerProfile> profiles, Action<int>? onProgress, CancellationToken cancellationToken)
@@ -195,5 +179,5 @@ public sealed class CassandraProfileStore(CqlSession session, IOptions<ProfileOp
         row.IsNull("last_purchase") ? null : row.GetTimestamp("last_purchase"),
         row.IsNull("favorite_category") ? "" : row.GetString("favorite_category"));
 
-    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    private static string Quote(string identifier) => ProfileStoreSchema.Quote(identifier);
 }

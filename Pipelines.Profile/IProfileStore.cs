@@ -3,8 +3,8 @@ namespace CustomerData.Pipelines.Profile;
 /// <summary>Where profiles go: Cassandra <c>customer_profile</c> (see <c>CassandraProfileStore</c>).</summary>
 public interface IProfileStore
 {
-    /// <summary>Creates the keyspace and table when missing (idempotent).</summary>
-    Task EnsureSchemaAsync(CancellationToken cancellationToken);
+    /// <summary>Throws <see cref="ProfileStoreSchemaException"/> when the tables the Migrations project creates are missing.</summary>
+    Task VerifySchemaAsync(CancellationToken cancellationToken);
 
     /// <summary>
     /// Upserts every profile (idempotent), retrying transient server errors; optionally reads them back
@@ -25,3 +25,6 @@ public interface IProfileStore
 
 /// <summary>A profile read back from the store differs from the one written.</summary>
 public sealed class ProfileVerificationException(string message) : Exception(message);
+
+/// <summary>The profile store's tables are missing: the platform's migration has not run against this Cassandra.</summary>
+public sealed class ProfileStoreSchemaException(string message) : Exception(message);

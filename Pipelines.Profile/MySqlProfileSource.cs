@@ -46,10 +46,6 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
         ("transactions", "txn_timestamp", ["timestamp", "datetime"]),
     ];
 
-    /// <summary>Creates the source database and tables when missing (<see cref="SourceSchema"/>).</summary>
-    public Task ApplySourceSchemaAsync(CancellationToken cancellationToken) =>
-        SourceSchema.ApplyAsync(dataSource.ConnectionString, cancellationToken);
-
     /// <summary>A connection whose session reads TIMESTAMP columns in UTC, whatever the server's zone.</summary>
     public Task<MySqlConnection> OpenAsync(CancellationToken cancellationToken) =>
         CustomerData.Pipelines.Common.SourceConnection.OpenUtcAsync(dataSource, cancellationToken);
@@ -82,7 +78,8 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
         }
         if (problems.Count > 0)
         {
-            throw new SourceSchemaException("The MySQL source does not have the columns Pipeline A needs: " + string.Join("; ", problems) + ".");
+            throw new SourceSchemaException("The MySQL source does not have the columns Pipeline A needs: " + string.Join("; ", problems) +
+                ". The Migrations project applies the platform's schema (it runs first under the AppHost).");
         }
     }
 

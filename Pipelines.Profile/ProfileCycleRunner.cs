@@ -50,7 +50,6 @@ public sealed class ProfileCycleRunner(
     private readonly TxnOffsetStore _offsets = new(OffsetTable.Profile, options.Value.OffsetSource);
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
     private bool _storeReady;
-    private bool _sourceReady;
     private bool _indexReady;
 
     /// <summary>Test hook: runs after the upserts and before the offset moves (a crash there is what it simulates).</summary>
@@ -168,14 +167,9 @@ public sealed class ProfileCycleRunner(
 
     private async Task EnsureReadyAsync(CancellationToken cancellationToken)
     {
-        if (!_sourceReady)
-        {
-            await source.ApplySourceSchemaAsync(cancellationToken);
-            _sourceReady = true;
-        }
         if (!_storeReady)
         {
-            await store.EnsureSchemaAsync(cancellationToken);
+            await store.VerifySchemaAsync(cancellationToken);
             _storeReady = true;
         }
     }
@@ -190,7 +184,7 @@ public sealed class ProfileCycleRunner(
         long offsetBefore = -1;
         try
         {
-            // Idempotent DDL of SPEC section 2 and the store's, so the services can start in any order.
+            // The schema is the Migrations project's; a missing table fails the cycle with a message naming it.
             await EnsureReadyAsync(cancellationToken);
 
             await using var connection = await source.OpenAsync(cancellationToken);

@@ -18,17 +18,6 @@ public sealed partial class ProfileOptions : IValidatableObject
     [Required]
     public string Table { get; set; } = "customer_profile";
 
-    /// <summary>Replication strategy used when the keyspace is created: SimpleStrategy or NetworkTopologyStrategy.</summary>
-    [Required]
-    public string ReplicationStrategy { get; set; } = "SimpleStrategy";
-
-    /// <summary>Replication factor for SimpleStrategy.</summary>
-    [Range(1, 32)]
-    public int ReplicationFactor { get; set; } = 1;
-
-    /// <summary>Replicas per data center for NetworkTopologyStrategy (for example <c>datacenter1: 3</c>).</summary>
-    public Dictionary<string, int> DataCenters { get; set; } = [];
-
     /// <summary>Consistency level of the upserts and read-backs (a CQL level name, for example LOCAL_QUORUM).</summary>
     [Required]
     public string Consistency { get; set; } = "LOCAL_QUORUM";
@@ -102,22 +91,10 @@ public sealed partial class ProfileOptions : IValidatableObject
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,47}$")]
     private static partial Regex CqlIdentifier();
 
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
-    private static partial Regex DataCenterName();
-
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!CqlIdentifier().IsMatch(Keyspace)) yield return new ValidationResult($"Profile:Keyspace '{Keyspace}' is not a CQL identifier.", [nameof(Keyspace)]);
         if (!CqlIdentifier().IsMatch(Table)) yield return new ValidationResult($"Profile:Table '{Table}' is not a CQL identifier.", [nameof(Table)]);
-        if (ReplicationStrategy is not ("SimpleStrategy" or "NetworkTopologyStrategy"))
-        {
-            yield return new ValidationResult("Profile:ReplicationStrategy must be SimpleStrategy or NetworkTopologyStrategy.", [nameof(ReplicationStrategy)]);
-        }
-        else if (ReplicationStrategy == "NetworkTopologyStrategy" && (DataCenters.Count == 0
-            || DataCenters.Any(kv => !DataCenterName().IsMatch(kv.Key) || kv.Value is < 1 or > 32)))
-        {
-            yield return new ValidationResult("Profile:DataCenters must name each data center (letters, digits, _ . -) with 1..32 replicas for NetworkTopologyStrategy.", [nameof(DataCenters)]);
-        }
         string? consistencyError = null;
         try { ParseConsistency(Consistency); } catch (ArgumentException ex) { consistencyError = ex.Message; }
         if (consistencyError is not null) yield return new ValidationResult(consistencyError, [nameof(Consistency)]);

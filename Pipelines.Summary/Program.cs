@@ -65,7 +65,6 @@ var progress = new Progress<RebuildProgress>(p => logger.LogInformation(
     "Rebuild progress: {DaysDone}/{DaysTotal} days, {Transactions} transactions, {Elapsed:F1} s", p.DaysDone, p.DaysTotal, p.Transactions, p.Elapsed.TotalSeconds));
 var ok = await SummaryRunner.RunWithRetryAsync(async ct =>
 {
-    await SummaryRunner.ApplySchemaAsync(app.Configuration, options, ct);
     var result = command.Mode == RunMode.Once ? await pipeline.RunCycleAsync(ct) : await pipeline.RebuildAsync(command.From, progress, ct);
     // Another instance held the writer lock for the whole wait: retried like a failure, so the run still happens.
     if (result.WasSkipped) throw new TimeoutException("The summary writer lock stayed held by another instance.");

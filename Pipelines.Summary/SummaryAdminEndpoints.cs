@@ -1,7 +1,6 @@
 using System.Globalization;
 using CustomerData.Lake;
 using CustomerData.Operations;
-using Microsoft.Extensions.Options;
 
 namespace CustomerData.Pipelines.Summary;
 
@@ -21,8 +20,6 @@ public static class SummaryAdminEndpoints
     public static WebApplication MapSummaryAdmin(this WebApplication app)
     {
         var pipeline = app.Services.GetRequiredService<SummaryPipeline>();
-        var configuration = app.Services.GetRequiredService<IConfiguration>();
-        var options = app.Services.GetRequiredService<IOptions<SummaryOptions>>().Value;
         app.MapAdminGroup().MapOperation(RebuildPath, "summary-rebuild", "summary day rebuild", context =>
         {
             if (!TryDay(context.Request.Query["fromDate"], out var from)) return OperationRequest.Invalid("invalid_fromDate_format");
@@ -30,7 +27,6 @@ public static class SummaryAdminEndpoints
             if (from > to || to.DayNumber - from.DayNumber + 1 > MaxDays) return OperationRequest.Invalid("invalid_date_range");
             return OperationRequest.Of($"{LakeLayout.Day(from)}..{LakeLayout.Day(to)}", async (progress, ct) =>
             {
-                await SummaryRunner.ApplySchemaAsync(configuration, options, ct);
                 var result = await pipeline.RebuildDaysAsync(from, to, new SyncProgress(p =>
                     progress.Report($"{p.DaysDone}/{p.DaysTotal} days, {p.Transactions} transactions", p.DaysTotal == 0 ? null : (double)p.DaysDone / p.DaysTotal)), ct);
                 if (result.WasSkipped) throw new TimeoutException("Another instance holds the summary writer lock; try again when its cycle is done.");

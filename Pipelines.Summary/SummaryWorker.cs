@@ -11,7 +11,6 @@ public sealed class SummaryWorker(
     SummaryHealthState health,
     SummaryTelemetry telemetry,
     IOptions<SummaryOptions> options,
-    IConfiguration configuration,
     ILogger<SummaryWorker> logger,
     TimeProvider timeProvider) : BackgroundService
 {
@@ -19,7 +18,6 @@ public sealed class SummaryWorker(
     {
         var settings = options.Value;
         var delay = settings.RetryInitialDelay;
-        var schemaApplied = false;
         var reconcile = new ReconcileSchedule(settings.Reconcile.Interval, timeProvider);
         logger.LogInformation("Summary pipeline running every {IntervalSeconds} s into {LakeTable}, reconciling every {ReconcileSeconds} s",
             settings.Interval.TotalSeconds, LakeLayout.SummaryTable, settings.Reconcile.Interval.TotalSeconds);
@@ -27,11 +25,6 @@ public sealed class SummaryWorker(
         {
             try
             {
-                if (!schemaApplied)
-                {
-                    await SummaryRunner.ApplySchemaAsync(configuration, settings, stoppingToken);
-                    schemaApplied = true;
-                }
                 await pipeline.RunCycleAsync(stoppingToken);
                 if (reconcile.IsDue)
                 {
@@ -51,7 +44,14 @@ public sealed class SummaryWorker(
                 // MySQL or the lake unreachable, or a file failed verification: the offset was not moved,
                 // and every file already published is whole, so the next attempt simply redoes the work.
                 telemetry.CycleFailures.Add(1);
-                logger.LogError(ex, "Summary cycle failed; retrying in {DelaySeconds} s", delay.TotalSeconds);
+                if (ex is MySqlConnector.MySqlException { ErrorCode: MySqlConnector.MySqlErrorCode.NoSuchTable })
+                {
+                    logger.LogError("Summary cycle failed: {Error} The Migrations project applies the platform's schema; retrying in {DelaySeconds} s", ex.Message, delay.TotalSeconds);
+                }
+                else
+                {
+                    logger.LogError(ex, "Summary cycle failed; retrying in {DelaySeconds} s", delay.TotalSeconds);
+                }
                 try { await Task.Delay(delay, timeProvider, stoppingToken); }
                 catch (OperationCanceledException) { break; }
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, settings.RetryMaxDelay.Ticks));
@@ -63,14 +63,6 @@ public sealed class SummaryWorker(
 /// <summary>The one-shot modes (<c>--once</c>, <c>--rebuild</c>) and what every mode does first.</summary>
 public static class SummaryRunner
 {
-    /// <summary>Applies the source schema (idempotent), so the pipeline can start before anything else.</summary>
-    public static async Task ApplySchemaAsync(IConfiguration configuration, SummaryOptions options, CancellationToken cancellationToken)
-    {
-        var connectionString = configuration.GetConnectionString(options.ConnectionName)
-            ?? throw new InvalidOperationException($"ConnectionStrings:{options.ConnectionName} is not set.");
-        await SourceSchema.ApplyAsync(connectionString, cancellationToken);
-    }
-
     /// <summary>Runs <paramref name="work"/> up to <see cref="SummaryOptions.MaxAttempts"/> times with backoff; true when it succeeded.</summary>
     public static async Task<bool> RunWithRetryAsync(
         Func<CancellationToken, Task> work, SummaryOptions options, SummaryTelemetry telemetry, ILogger logger, CancellationToken cancellationToken)

@@ -85,8 +85,8 @@ public sealed class LiveRunner(
         {
             try
             {
-                // Every service applies the (idempotent) schema at start, so start order does not matter.
-                await SourceSchema.ApplyAsync(mySqlConnectionString!, token);
+                // The schema is the Migrations project's (the AppHost starts the Producer after it); a missing table
+                // fails this attempt with MySQL's message and the loop retries.
                 var seeder = new Seeder(mySqlConnectionString!, logger, _time);
                 if (seedIfEmpty)
                 {

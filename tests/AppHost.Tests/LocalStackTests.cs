@@ -19,11 +19,12 @@ public sealed class LocalStackTests
     private static readonly TimeSpan s_healthyBound = TimeSpan.FromMinutes(4);
 
     private static readonly string[] s_expectedResources =
-        ["mysql", "kafka", "cassandra", "schema-registry", "producer", "pipelines-profile", "pipelines-summary", "pipelines-events", "api"];
+        ["mysql", "kafka", "cassandra", "schema-registry", "migrations", "producer", "pipelines-profile", "pipelines-summary", "pipelines-events", "api"];
 
     /// <summary>What each project uses of the stack (its own Program.cs registrations).</summary>
     internal static readonly Dictionary<string, string[]> ServicesUsed = new()
     {
+        ["migrations"] = ["mysql", "cassandra"],
         ["producer"] = ["mysql", "kafka"],
         ["pipelines-profile"] = ["mysql", "cassandra"],
         ["pipelines-summary"] = ["mysql", "lake"],
@@ -32,7 +33,7 @@ public sealed class LocalStackTests
     };
 
     private static readonly string[] s_projects =
-        ["producer", "pipelines-profile", "pipelines-summary", "pipelines-events", "api"];
+        ["migrations", "producer", "pipelines-profile", "pipelines-summary", "pipelines-events", "api"];
 
     [Fact]
     public async Task Every_resource_reaches_healthy_with_the_configuration_contract_and_the_data_folder_survives_a_restart()
@@ -195,7 +196,7 @@ public sealed class LocalStackTests
         {
             await Task.WhenAll(resources.Select(async r =>
             {
-                await app.ResourceNotifications.WaitForResourceHealthyAsync(r.Name, timeout.Token);
+                await StartupReport.WaitUntilReadyAsync(app.ResourceNotifications, app.Services.GetRequiredService<DistributedApplicationModel>(), r, timeout.Token);
                 lock (healthy) healthy.Add(r.Name);
             }));
             TestContext.Current.SendDiagnosticMessage($"All {resources.Count} resources healthy after {clock.Elapsed.TotalSeconds:F1} s.");

@@ -14,7 +14,7 @@ public sealed class ManifestTests
     private static readonly string[] s_setupJobs = ["cassandra-init", "lake-bucket"];
     // Keeps its schemas in Kafka's _schemas topic: a container without a volume of its own.
     private static readonly string[] s_stateless = ["schema-registry"];
-    private static readonly string[] s_projects = ["producer", "pipelines-profile", "pipelines-summary", "pipelines-events", "api"];
+    private static readonly string[] s_projects = ["migrations", "producer", "pipelines-profile", "pipelines-summary", "pipelines-events", "api"];
     private static readonly string[] s_secrets =
         ["mysql-password", "mysql-root-password", "cassandra-password", "cassandra-admin-password", "lake-access-key", "lake-secret-key", "lake-root-user", "lake-root-password", "ops-signing-key"];
 

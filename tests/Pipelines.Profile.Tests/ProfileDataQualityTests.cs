@@ -104,6 +104,25 @@ public sealed class ProfileDataQualityTests(MariaDbFixture maria, CqlDevServerFi
     }
 
     [Fact]
+    public async Task A_keyspace_without_the_migrated_tables_fails_the_cycle_naming_the_table_and_the_migration()
+    {
+        await using var bed = await ProfileTestBed.CreateAsync(maria, cql);
+        await bed.SeedAsync(customers: 5, products: 3, transactions: 10, seed: 22);
+        var session = await bed.ConnectAsync(withKeyspace: false);
+        // A keyspace the migration never saw: it exists, its tables do not.
+        await session.ExecuteAsync("CREATE KEYSPACE ks_unmigrated WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}", cancellationToken: Ct);
+        var runner = await bed.CreateRunnerAsync(o => o.Keyspace = "ks_unmigrated", sessionKeyspace: false);
+
+        var result = await runner.RunCycleAsync(CycleMode.Incremental, Ct);
+
+        Assert.False(result.Succeeded);
+        var error = Assert.IsType<ProfileStoreSchemaException>(result.Error);
+        Assert.Contains("\"ks_unmigrated\".\"customer_profile\"", error.Message);
+        Assert.Contains("Migrations", error.Message);
+        Assert.Equal(0, await bed.StoredOffsetAsync());
+    }
+
+    [Fact]
     public async Task A_column_whose_type_does_not_map_to_cql_is_named()
     {
         await using var bed = await ProfileTestBed.CreateAsync(maria, cql);

@@ -5,6 +5,7 @@ using CustomerData.Contracts;
 using CustomerData.Contracts.Offsets;
 using CustomerData.Cql;
 using CustomerData.Cql.DevServer;
+using CustomerData.Migrations;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -38,9 +39,13 @@ public sealed class ProfileTestBed : IAsyncDisposable
     public static async Task<ProfileTestBed> CreateAsync(MariaDbFixture maria, CqlDevServerFixture cql)
     {
         var connectionString = await maria.Server.CreateDatabaseAsync("profile");
-        await SourceSchema.ApplyAsync(connectionString);
         var keyspace = "ks_" + Guid.NewGuid().ToString("N")[..12];
-        return new ProfileTestBed(connectionString, keyspace, cql.Server, new MySqlDataSource(connectionString));
+        var bed = new ProfileTestBed(connectionString, keyspace, cql.Server, new MySqlDataSource(connectionString));
+        // The platform's schema as the AppHost has it applied: by the Migrations project, before the pipeline starts.
+        var migrator = new PlatformMigrator(new MySqlSchemaTarget(connectionString), new CassandraSchemaTarget(await bed.ConnectAsync(withKeyspace: false), keyspace),
+            Options.Create(new MigrationsOptions()), NullLogger<PlatformMigrator>.Instance);
+        Assert.True(await migrator.ApplyAsync(CancellationToken.None), "the migration applied the schema");
+        return bed;
     }
 
     /// <param name="withKeyspace">

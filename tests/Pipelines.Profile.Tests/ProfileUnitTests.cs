@@ -121,11 +121,9 @@ public sealed class ProfileUnitTests
         {
             Consistency = "MOSTLY",
             Keyspace = "bad-name; DROP",
-            ReplicationStrategy = "NetworkTopologyStrategy",
         });
         Assert.Contains(errors, e => e.Contains("MOSTLY", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.Contains("Keyspace", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e.Contains("DataCenters", StringComparison.Ordinal));
         Assert.Contains(Validate(new ProfileOptions { MaxInFlight = 0 }), e => e.Contains("MaxInFlight", StringComparison.Ordinal));
     }
 

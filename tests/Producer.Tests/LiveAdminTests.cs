@@ -17,6 +17,7 @@ public sealed class LiveAdminTests(MariaDbFixture mariaDb, KafkaFixture kafka)
     public async Task Pause_stops_both_streams_until_resume_and_a_second_pause_changes_nothing()
     {
         var cs = await mariaDb.Server.CreateDatabaseAsync("liveadmin", Token);
+        await SourceSchema.ApplyAsync(cs, Token); // the Migrations project's job under the AppHost
         var topic = "live-admin-" + Guid.NewGuid().ToString("N")[..8];
         var settings = new Dictionary<string, string?>(OpsTestTokens.Settings)
         {

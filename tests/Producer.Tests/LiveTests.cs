@@ -45,6 +45,8 @@ public sealed class LiveTests(MariaDbFixture mariaDb, KafkaFixture kafka)
     public async Task Live_host_seeds_an_empty_database_once_streams_and_reports_healthy()
     {
         var cs = await mariaDb.Server.CreateDatabaseAsync("live", Token);
+        // The schema is the Migrations project's, applied before the Producer starts.
+        await SourceSchema.ApplyAsync(cs, Token);
         var topic = "live-" + Guid.NewGuid().ToString("N")[..8];
         var settings = new Dictionary<string, string?>
         {
