@@ -12,7 +12,7 @@ namespace CustomerData.AppHost;
 /// commands") with a token the AppHost mints, then follows the operation's status until it ends, writing each progress
 /// line to the resource's console log and the latest one to its <c>operator.command</c> property.
 /// </summary>
-public static class OperatorCommands
+public static partial class OperatorCommands
 {
     public const string SigningKeyParameter = "ops-signing-key";
     public const string StatusProperty = "operator.command";
@@ -60,7 +60,7 @@ public static class OperatorCommands
             {
                 var (status, message, data) = await ReadAsync(context.Response, context.CancellationToken);
                 var log = context.Services.GetRequiredService<ResourceLoggerService>().GetLogger(context.ResourceName);
-                log.LogInformation("{Command}: {Status} {Message}", displayName, (int)status, message);
+                LogAnswer(log, displayName, (int)status, message);
                 if (status == HttpStatusCode.OK) return CommandResults.Success(message);
                 if (status != HttpStatusCode.Accepted) return CommandResults.Failure($"{displayName}: {(int)status} {message}");
                 return await FollowAsync(context, key, displayName, "/admin/" + (statusPath ?? path), log);
@@ -98,14 +98,14 @@ public static class OperatorCommands
             if (progress is not null && progress != lastProgress)
             {
                 lastProgress = progress;
-                log.LogInformation("{Command}: {Progress}", displayName, progress);
+                LogProgress(log, displayName, progress);
                 await SetPropertyAsync(notifications, resource, $"{displayName}: {progress}");
             }
             if (state == "running") continue;
             var result = d.TryGetProperty("result", out var r) ? r.GetString() : null;
             var error = d.TryGetProperty("error", out var e) ? e.GetString() : null;
             var line = state == "succeeded" ? $"{displayName} done: {result}" : $"{displayName} {state}: {error}";
-            log.LogInformation("{Line}", line);
+            LogFinished(log, line);
             await SetPropertyAsync(notifications, resource, line);
             return state == "succeeded" ? CommandResults.Success(line) : CommandResults.Failure(line);
         }
@@ -136,32 +136,13 @@ public static class OperatorCommands
             return (response.StatusCode, body.Length > 200 ? body[..200] : body, null);
         }
     }
-}
 
-/// <summary>Which command goes on which resource.</summary>
-public static class OperatorCommandRegistrations
-{
-    /// <summary>
-    /// The operator commands of issue 17 on the worker resources, and the signing key the workers validate tokens with.
-    /// "Rebuild summary days" asks for a range (default: the last 7 days up to the AppHost's start day); "Compact today's
-    /// events" takes an optional day (empty: today, as the worker's clock says).
-    /// </summary>
-    public static void AddOperatorCommands(this IDistributedApplicationBuilder builder, IResourceBuilder<ProjectResource> producer,
-        IResourceBuilder<ProjectResource> profile, IResourceBuilder<ProjectResource> summary, IResourceBuilder<ProjectResource> events)
-    {
-        var key = builder.AddOperatorSigningKey();
-        var today = DateOnly.FromDateTime(DateTime.UtcNow);
-        producer.WithOperatorAuthentication(key)
-            .WithOperatorCommand(key, "pause-live-stream", "Pause live stream", "live/pause", "Stop appending transactions and sending events until resumed.", "Pause")
-            .WithOperatorCommand(key, "resume-live-stream", "Resume live stream", "live/resume", "Go on appending transactions and sending events.", "Play");
-        profile.WithOperatorAuthentication(key)
-            .WithOperatorCommand(key, "rebuild-profiles", "Rebuild profiles", "profiles/rebuild", "Recompute every customer's profile from MySQL.", "ArrowSync");
-        summary.WithOperatorAuthentication(key)
-            .WithOperatorCommand(key, "rebuild-summary-days", "Rebuild summary days", "summary/rebuild", "Backfill or rebuild the summary lake's days of a date range.", "CalendarSync",
-                [OperatorCommands.DayInput("fromDate", "From (YYYY-MM-DD, UTC)", today.AddDays(-6)), OperatorCommands.DayInput("toDate", "To (YYYY-MM-DD, UTC)", today)]);
-        events.WithOperatorAuthentication(key)
-            .WithOperatorCommand(key, "compact-events-day", "Compact today's events", "events/compact", "Compact one events day into as few files as possible now.", "ArrowMinimize",
-                [new InteractionInput { Name = "day", Label = "Day (YYYY-MM-DD, UTC; empty: today)", InputType = InputType.Text, Required = false }])
-            .WithOperatorCommand(key, "replay-malformed-events", "Replay quarantined events", "events/replay-malformed", "Re-decode the malformed area with the current decoder and schema registry.", "ArrowReplyAll");
-    }
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Command}: {Status} {Message}")]
+    private static partial void LogAnswer(ILogger logger, string command, int status, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Command}: {Progress}")]
+    private static partial void LogProgress(ILogger logger, string command, string progress);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Line}")]
+    private static partial void LogFinished(ILogger logger, string line);
 }
