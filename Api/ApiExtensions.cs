@@ -2,6 +2,7 @@ using CustomerData.Api.Apis;
 using CustomerData.Api.Contract;
 using CustomerData.Api.Customers;
 using CustomerData.Api.Lake;
+using CustomerData.Api.Quality;
 using CustomerData.Api.Security;
 using CustomerData.Contracts;
 using CustomerData.Lake;
@@ -34,6 +35,16 @@ public static class ApiExtensions
             : sp.GetRequiredService<DirectLakeQueries>());
         builder.Services.AddSingleton<LakeReads>();
         builder.Services.AddSingleton<CustomerProfileReader>();
+        builder.Services.AddOptions<QualityOptions>()
+            .Bind(builder.Configuration.GetSection(QualityOptions.SectionName))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<PlatformQualityReader>();
+        // The defaults' service discovery, without their resilience handler: nothing retried or tripped, so an unreachable
+        // pipeline is reported at once (or at the timeout) and one pipeline's failures never open a circuit for the others.
+#pragma warning disable EXTEXP0001 // experimental, but the documented way to take one client out of ConfigureHttpClientDefaults' handler
+        builder.Services.AddHttpClient(PlatformQualityReader.HttpClientName).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
 
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
@@ -50,7 +61,7 @@ public static class ApiExtensions
         return builder;
     }
 
-    /// <summary>Middleware and routes: errors as envelopes, ETags, security (docs/api.md), the four endpoints, OpenAPI (and Scalar in Development), health.</summary>
+    /// <summary>Middleware and routes: errors as envelopes, ETags, security (docs/api.md), the data endpoints, /quality, OpenAPI (and Scalar in Development), health.</summary>
     public static WebApplication MapCustomerDataApi(this WebApplication app)
     {
         app.UseMiddleware<ApiErrorMiddleware>();
@@ -62,6 +73,7 @@ public static class ApiExtensions
         app.MapCustomerApi();
         app.MapSummaryApi();
         app.MapEventsApi();
+        app.MapQualityApi();
         app.MapOpenApi();
         if (app.Environment.IsDevelopment()) app.MapScalarApiReference();
         app.MapDefaultEndpoints();

@@ -16,7 +16,8 @@ public sealed class ApiDocumentTransformer : IOpenApiDocumentTransformer
         {
             Title = "Customer data platform API",
             Version = "v1",
-            Description = "Customer profiles (Cassandra), daily transaction summaries and behaviour events (the Parquet lake, read with DuckDB). " +
+            Description = "Customer profiles (Cassandra), daily transaction summaries and behaviour events (the Parquet lake, read with DuckDB), " +
+                "and the pipelines' data-quality reports. " +
                 "Every answer is the envelope {\"status\", \"message\", \"data\"}; errors carry \"data\": {}.",
         };
         // Bearer tokens (JWT) on every data route: the Scalar page asks for one and sends it.
@@ -27,7 +28,7 @@ public sealed class ApiDocumentTransformer : IOpenApiDocumentTransformer
             Type = SecuritySchemeType.Http,
             Scheme = "bearer",
             BearerFormat = "JWT",
-            Description = "A JWT with scope customers:read (/customer) or analytics:read (/summary, /events). Locally: dotnet user-jwts create --project Api --scope customers:read --scope analytics:read",
+            Description = "A JWT with scope customers:read (/customer) or analytics:read (/summary, /events, /quality). Locally: dotnet user-jwts create --project Api --scope customers:read --scope analytics:read",
         };
         document.Security ??= [];
         document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("Bearer", document)] = [] });
@@ -50,6 +51,10 @@ public sealed class ApiExampleTransformer : IOpenApiOperationTransformer
             """{"status":"success","message":"Daily transaction summary retrieved successfully","data":{"summary":{"date":"2025-12-10","customer_id":3156,"total_amount":12895.28,"total_items":2,"distinct_products":1,"top_category":"Electronics"}}}""",
         [nameof(EventsApi.GetCustomerEvents)] =
             """{"status":"success","message":"Customer events retrieved successfully","data":{"events":[{"date":"2025-12-09","event_id":"dd4b27a2-3c1e-4a8f-9a55-0c1f3e2b7d10","customer_id":2942,"event_type":"CART_ADD","product_id":491,"event_timestamp":"2025-12-09T18:18:50.850395Z","ingestion_timestamp":"2025-12-09T18:18:59.149Z"}]}}""",
+        [nameof(QualityApi.GetPlatformQuality)] =
+            """{"status":"success","message":"Data quality retrieved successfully","data":{"generated_at":"2026-12-01T14:02:10.530Z","summary":{"worst_freshness":{"pipeline":"pipelines-profile","freshness_seconds":41.5},"rejects_by_pipeline":{"pipelines-events":3,"pipelines-profile":1},"unreachable":["pipelines-summary"]},"pipelines":[{"name":"pipelines-events","status":"ok","reason":null,"report":{"pipeline":"events","generated_at":"2026-12-01T14:02:10.520Z","freshness_seconds":1.2,"newest_record_at":"2026-12-01T14:02:09.3Z","lag":12,"lag_unit":"messages","since_start":{"cycles":310,"rows_checked":52110,"rejects":[{"reason":"undecodable","count":3,"samples":[]}],"warnings":[]},"cycles":[{"kind":"batch","started_at":"2026-12-01T14:02:09.401Z","finished_at":"2026-12-01T14:02:09.47Z","succeeded":true,"rows_checked":180,"rejects":[{"reason":"undecodable","count":3,"samples":["partition=0 offset=52007 customer_id: bad or truncated int"]}],"warnings":[],"newest_record_at":"2026-12-01T14:02:09.3Z","lag":12}]}},{"name":"pipelines-profile","status":"ok","reason":null,"report":{"pipeline":"profile","generated_at":"2026-12-01T14:02:10.512Z","freshness_seconds":41.5,"newest_record_at":"2026-12-01T14:01:29Z","lag":0,"lag_unit":"transactions","since_start":{"cycles":42,"rows_checked":1203,"rejects":[{"reason":"email_invalid","count":2,"samples":[]}],"warnings":[{"reason":"name_null","count":1,"samples":[]}]},"cycles":[{"kind":"incremental","started_at":"2026-12-01T14:02:05.101Z","finished_at":"2026-12-01T14:02:05.388Z","succeeded":true,"rows_checked":31,"rejects":[{"reason":"email_invalid","count":1,"samples":["customer_id=4711 email=<email: 12 chars, no '@'>"]}],"warnings":[],"newest_record_at":"2026-12-01T14:01:29Z","lag":17}]}},{"name":"pipelines-summary","status":"unreachable","reason":"timeout","report":null}]}}""",
+        [nameof(QualityApi.GetPipelineQuality)] =
+            """{"status":"success","message":"Pipeline data quality retrieved successfully","data":{"name":"pipelines-profile","status":"ok","reason":null,"report":{"pipeline":"profile","generated_at":"2026-12-01T14:02:10.512Z","freshness_seconds":41.5,"newest_record_at":"2026-12-01T14:01:29Z","lag":0,"lag_unit":"transactions","since_start":{"cycles":42,"rows_checked":1203,"rejects":[{"reason":"email_invalid","count":2,"samples":[]}],"warnings":[{"reason":"name_null","count":1,"samples":[]}]},"cycles":[{"kind":"incremental","started_at":"2026-12-01T14:02:05.101Z","finished_at":"2026-12-01T14:02:05.388Z","succeeded":true,"rows_checked":31,"rejects":[{"reason":"email_invalid","count":1,"samples":["customer_id=4711 email=<email: 12 chars, no '@'>"]}],"warnings":[],"newest_record_at":"2026-12-01T14:01:29Z","lag":17}]}}}""",
     };
 
     private static readonly Dictionary<string, string> s_badRequest = new(StringComparer.Ordinal)

@@ -49,7 +49,10 @@ var api = builder.AddPlatformProject<Projects.Api>("api")
     .WaitForCompletion(migrations)
     .WithExternalHttpEndpoints()
     // The API reference (Scalar, Development only) as a link on the api resource in the dashboard.
-    .WithUrlForEndpoint("http", _ => new ResourceUrlAnnotation { Url = "/scalar/v1", DisplayText = "API reference (Scalar)" });
+    .WithUrlForEndpoint("http", _ => new ResourceUrlAnnotation { Url = "/scalar/v1", DisplayText = "API reference (Scalar)" })
+    // GET /quality reads each pipeline's report; the dashboard links the platform's (it needs an analytics:read token).
+    .WithQualitySource(pipelinesProfile).WithQualitySource(pipelinesSummary).WithQualitySource(pipelinesEvents)
+    .WithUrlForEndpoint("http", _ => new ResourceUrlAnnotation { Url = "/quality", DisplayText = "Data quality (/quality)" });
 if (mode == StackMode.Local)
 {
     // One developer's load test is one client: 100,000 requests/s each does not throttle it (production default: 200/s, burst 400).

@@ -112,6 +112,14 @@ public static class PlatformStackExtensions
         return project;
     }
 
+    /// <summary>
+    /// The Api's <c>GET /quality</c> source <paramref name="pipeline"/>: a reference (service discovery's
+    /// <c>services__{name}__http__0</c>, no wait: the Api reports a pipeline that is not up as unreachable) and
+    /// <c>Quality__Sources__{name}=http://{name}</c>, the name service discovery resolves.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithQualitySource(this IResourceBuilder<ProjectResource> api, IResourceBuilder<ProjectResource> pipeline) =>
+        api.WithReference(pipeline).WithEnvironment($"Quality__Sources__{pipeline.Resource.Name}", $"http://{pipeline.Resource.Name}");
+
     internal static string ConfiguredLake(this IDistributedApplicationBuilder builder) =>
         (builder.Configuration[LakeKey] ?? "folder").Trim().ToLowerInvariant();
 }

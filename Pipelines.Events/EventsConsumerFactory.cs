@@ -54,7 +54,11 @@ public sealed class EventsConsumerFactory(IConfiguration configuration, IOptions
             .SetPartitionsRevokedHandler(onRevoked)
             // Lost (session timed out, max.poll.interval.ms passed): another member may own them already.
             .SetPartitionsLostHandler(onLost)
-            .SetErrorHandler((_, e) => _logger.LogWarning("Kafka consumer error {Code}: {Reason}", e.Code, e.Reason))
+            // A fatal error also surfaces from Consume, where the consume loop logs it once and stops.
+            .SetErrorHandler((_, e) =>
+            {
+                if (!e.IsFatal) _logger.LogWarning("Kafka consumer error {Code}: {Reason}", e.Code, e.Reason);
+            })
             .SetStatisticsHandler((_, json) => KafkaStatistics.Record(json))
             .Build();
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using CustomerData.Contracts;
 using CustomerData.Lake;
 using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
@@ -8,16 +7,14 @@ using Microsoft.Extensions.Options;
 namespace CustomerData.Pipelines.Events;
 
 /// <summary>
-/// Pipeline C: consumes <c>customer-events</c>, decodes permissively, writes one Parquet file per
-/// (partition batch, event_date) named from the data, and commits the partition's offset only after the
-/// files are durable. Each partition batches on its own, so a replay cuts the same batches and rewrites the
-/// same keys; on assignment, files a crashed batch left above the committed offset are removed.
-/// A failing write pauses consumption and is retried with backoff; nothing is committed until it succeeds.
-/// This file is the consume loop; the batch commit queue, the rebalance handlers, the lake files of batches that are
-/// not committed, and the lake claim are the other parts (<c>EventsIngestionService.*.cs</c>); where a partition
-/// resumes is decided by <see cref="ResumePlan"/>.
+/// Pipeline C's consume loop: consumes <c>customer-events</c> on a thread of its own (Kafka's client blocks), cuts each
+/// partition's messages into batches (by record time, count or bytes, so a replay cuts the same batches) and hands
+/// closed batches to the <see cref="BatchCommitQueue"/>, which writes them (<see cref="BatchWriter"/>) and commits
+/// in order. The <see cref="RebalanceHandler"/> decides where assigned partitions resume; the <see cref="LakeClaim"/>
+/// runs first. A fatal Kafka error stops the host (health Unhealthy, exit code 1); a clean stop writes what is
+/// buffered and leaves the group (<c>Close</c>).
 /// </summary>
-public sealed partial class EventsIngestionService(
+public sealed class EventsIngestionService(
     EventsConsumerFactory consumerFactory,
     ILakeStorage lake,
     IOptions<EventsOptions> options,
@@ -28,22 +25,8 @@ public sealed partial class EventsIngestionService(
     ILogger<EventsIngestionService> logger) : BackgroundService
 {
     private readonly EventsOptions _options = options.Value;
-    private readonly Dictionary<TopicPartition, PartitionBatch> _open = [];
-    private readonly Dictionary<TopicPartition, long> _nextOffset = [];
-    private readonly HashSet<TopicPartition> _atEnd = [];
-    private readonly List<PartitionBatch> _failed = [];
-    private readonly Queue<InFlightWrite> _inflight = new();
-    private readonly Dictionary<TopicPartition, Offset> _needsCleanup = [];
-    private readonly Dictionary<TopicPartition, ResumePlan> _plans = [];
-    // The last write started per partition: the next batch publishes its lake position only after this one did.
-    private readonly Dictionary<TopicPartition, Task<int>> _lastWrite = [];
-    private readonly TopicIncarnation _incarnation = new(consumerFactory, time);
-    private int _retryAttempt;
-    private DateTime _nextRetryUtc;
-    private bool _paused;
-    private bool _assignmentChanged;
+    private readonly PartitionTracking _partitions = new();
     private bool _firstSeen;
-    private TimeSpan _writeWait = TimeSpan.FromSeconds(60);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => ConsumeLoop(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -51,21 +34,30 @@ public sealed partial class EventsIngestionService(
     private void ConsumeLoop(CancellationToken stoppingToken)
     {
         // Every wait of this loop is bounded well under max.poll.interval.ms: past it the group evicts us.
-        _writeWait = _options.EffectiveWriteWait(consumerFactory.Config().MaxPollIntervalMs);
-        if (!ClaimLake(stoppingToken)) return;
-        using var consumer = consumerFactory.Create(
-            (c, partitions) => OnAssigned(c, partitions),
-            (c, partitions) => OnRevoked(c, partitions),
-            (c, partitions) => OnLost(c, partitions));
+        var bounds = new WaitBounds(_options.EffectiveWriteWait(consumerFactory.Config().MaxPollIntervalMs), time);
+        var backoff = new RetryBackoff(_options.RetryInitialDelay, _options.RetryMaxDelay, time);
+        var claim = new LakeClaim(lake, _options, from => consumerFactory.CopyCommittedOffsets(from, _options.Topic, TimeSpan.FromSeconds(10)),
+            state, backoff, bounds, time, logger);
+        if (!claim.TryClaim(stoppingToken))
+        {
+            if (state.FatalError is not null) lifetime.StopApplication();
+            return;
+        }
+        var writer = new BatchWriter(lake, schemas, new PendingDaysRecorder(lake, time), bounds, time, logger);
+        var queue = new BatchCommitQueue(writer.Start, _partitions, state, _options, backoff, bounds, time, logger);
+        using var incarnation = new TopicIncarnation(consumerFactory, time);
+        var rebalance = new RebalanceHandler(lake, _options, _partitions, queue, writer, new UncommittedFiles(lake, time, logger),
+            incarnation, state, backoff, bounds, time, logger);
+        using var consumer = consumerFactory.Create(rebalance.OnAssigned, rebalance.OnRevoked, rebalance.OnLost);
         consumer.Subscribe(_options.Topic);
-        LogStarted(_options.Topic, _options.GroupId);
+        logger.LogStarted(_options.Topic, _options.GroupId);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                if (_inflight.Count > 0) CompleteWrites(consumer, drain: false);
-                if (_needsCleanup.Count > 0) RetryCleanup(consumer);
-                if (_failed.Count > 0 && time.GetUtcNow().UtcDateTime >= _nextRetryUtc) RetryFailed(consumer);
+                if (queue.HasInFlight) queue.CompleteWrites(consumer, drain: false);
+                if (_partitions.AwaitingCleanup.Count > 0) rebalance.RetryCleanup(consumer);
+                if (queue.HasFailed) queue.RetryFailed(consumer);
 
                 ConsumeResult<byte[]?, byte[]?>? result;
                 try
@@ -76,60 +68,59 @@ public sealed partial class EventsIngestionService(
                 {
                     // The client cannot go on (e.g. fenced by a newer instance): stop without committing anything more.
                     state.Fail($"fatal Kafka error {ex.Error.Code}: {ex.Error.Reason}");
-                    LogFatalConsumeError(ex.Error.Code, ex.Error.Reason);
+                    logger.LogFatalConsumeError(ex.Error.Code, ex.Error.Reason);
                     lifetime.StopApplication();
                     return;
                 }
                 catch (ConsumeException ex)
                 {
-                    LogConsumeError(ex, ex.Error.Code, ex.Error.Reason);
+                    logger.LogConsumeError(ex, ex.Error.Code, ex.Error.Reason);
                     continue;
                 }
-                if (_assignmentChanged)
+                if (_partitions.AssignmentChanged)
                 {
                     // Paused state follows our own bookkeeping, not whatever the previous assignment left.
-                    _assignmentChanged = false;
-                    if (_failed.Count > 0) Pause(consumer);
-                    else Resume(consumer);
+                    _partitions.AssignmentChanged = false;
+                    if (queue.HasFailed) queue.Pause(consumer);
+                    else queue.Resume(consumer);
                 }
-                if (_failed.Count > 0 && !_paused) Pause(consumer);
+                if (queue.HasFailed && !queue.IsPaused) queue.Pause(consumer);
                 if (result is null)
                 {
-                    CloseCaughtUpBatches(consumer);
+                    CloseCaughtUpBatches(consumer, queue);
                     continue;
                 }
                 if (result.IsPartitionEOF)
                 {
-                    _atEnd.Add(result.TopicPartition);
-                    CloseCaughtUpBatches(consumer);
+                    _partitions.AtEnd.Add(result.TopicPartition);
+                    CloseCaughtUpBatches(consumer, queue);
                     continue;
                 }
-                Accept(consumer, result);
+                Accept(consumer, queue, result);
             }
             // A clean stop: write what is buffered so a restart starts right there.
-            if (_failed.Count == 0 && _needsCleanup.Count == 0)
+            if (!queue.HasFailed && _partitions.AwaitingCleanup.Count == 0)
             {
-                foreach (var batch in _open.Values.Where(b => !b.IsEmpty).ToList()) CloseBatch(consumer, batch);
+                foreach (var batch in _partitions.Open.Values.Where(b => !b.IsEmpty).ToList()) queue.Close(consumer, batch);
             }
-            CompleteWrites(consumer, drain: true);
+            queue.CompleteWrites(consumer, drain: true);
             // Writes still hanging after the bound are given up (their files deleted) before we leave the group.
-            Abandon(TakeBatches(_ => true), Deadline());
+            writer.Abandon(queue.TakeBatches(_ => true), bounds.Deadline());
         }
         finally
         {
             consumer.Close();
-            _incarnation.Dispose();
         }
     }
 
-    private void Accept(IConsumer<byte[]?, byte[]?> consumer, ConsumeResult<byte[]?, byte[]?> result)
+    private void Accept(IConsumer<byte[]?, byte[]?> consumer, BatchCommitQueue queue, ConsumeResult<byte[]?, byte[]?> result)
     {
         var tp = result.TopicPartition;
         var offset = result.Offset.Value;
         // (Count checks first: this runs per message, and hashing a TopicPartition hashes its topic name.)
-        if (_needsCleanup.Count > 0 && _needsCleanup.ContainsKey(tp)) return; // replayed from the committed offset after clean-up
-        if (_nextOffset.TryGetValue(tp, out var next) && offset < next) return; // already in a batch
-        if (_atEnd.Count > 0) _atEnd.Remove(tp);
+        if (_partitions.AwaitingCleanup.Count > 0 && _partitions.AwaitingCleanup.Contains(tp)) return; // replayed from the committed offset after clean-up
+        if (_partitions.NextOffset.TryGetValue(tp, out var next) && offset < next) return; // already in a batch
+        if (_partitions.AtEnd.Count > 0) _partitions.AtEnd.Remove(tp);
         if (!_firstSeen)
         {
             _firstSeen = true;
@@ -138,28 +129,29 @@ public sealed partial class EventsIngestionService(
         var kafkaUtc = result.Message.Timestamp.Type == TimestampType.NotAvailable
             ? time.GetUtcNow().UtcDateTime
             : result.Message.Timestamp.UtcDateTime;
-        if (!_open.TryGetValue(tp, out var batch))
+        var open = _partitions.Open;
+        if (!open.TryGetValue(tp, out var batch))
         {
-            _open[tp] = batch = new PartitionBatch(tp) { Plan = _plans.GetValueOrDefault(tp) };
+            open[tp] = batch = new PartitionBatch(tp) { Plan = _partitions.Plans.GetValueOrDefault(tp) };
         }
-        else if (!batch.IsEmpty && _failed.Count == 0 && kafkaUtc - batch.FirstRecordUtc >= _options.MaxBatchSpan)
+        else if (!batch.IsEmpty && !queue.HasFailed && kafkaUtc - batch.FirstRecordUtc >= _options.MaxBatchSpan)
         {
             // Record time closes the batch before this record: data-driven, so a replay cuts it the same way.
-            CloseBatch(consumer, batch);
-            _open[tp] = batch = new PartitionBatch(tp) { Plan = batch.Plan };
+            queue.Close(consumer, batch);
+            open[tp] = batch = new PartitionBatch(tp) { Plan = batch.Plan };
         }
 
         batch.Add(offset, result.Message.Key, result.Message.Value, kafkaUtc, time.GetUtcNow().UtcDateTime);
-        _nextOffset[tp] = offset + 1;
+        _partitions.NextOffset[tp] = offset + 1;
         if (batch.Links.Count < _options.MaxTraceLinksPerBatch && EventsTelemetry.Source.HasListeners())
         {
             var parent = KafkaTraceContext.Extract(result.Message.Headers);
             if (parent != default) batch.Links.Add(new ActivityLink(parent));
         }
-        if (_failed.Count == 0 && (batch.Count >= _options.MaxBatchRecords || batch.Bytes >= _options.MaxBatchBytes))
+        if (!queue.HasFailed && (batch.Count >= _options.MaxBatchRecords || batch.Bytes >= _options.MaxBatchBytes))
         {
-            CloseBatch(consumer, batch);
-            _open.Remove(tp);
+            queue.Close(consumer, batch);
+            open.Remove(tp);
         }
     }
 
@@ -167,18 +159,17 @@ public sealed partial class EventsIngestionService(
     /// A slow stream: when a partition is caught up (end of log) and its batch's first record is already
     /// <see cref="EventsOptions.MaxBatchSpan"/> old, waiting longer cannot make the batch any more complete.
     /// </summary>
-    private void CloseCaughtUpBatches(IConsumer<byte[]?, byte[]?> consumer)
+    private void CloseCaughtUpBatches(IConsumer<byte[]?, byte[]?> consumer, BatchCommitQueue queue)
     {
-        if (_failed.Count > 0 || _open.Count == 0) return;
+        if (queue.HasFailed || _partitions.Open.Count == 0) return;
         var now = time.GetUtcNow().UtcDateTime;
-        foreach (var batch in _open.Values.ToList())
+        foreach (var batch in _partitions.Open.Values.ToList())
         {
-            if (!batch.IsEmpty && _atEnd.Contains(batch.TopicPartition) && now - batch.FirstRecordUtc >= _options.MaxBatchSpan)
+            if (!batch.IsEmpty && _partitions.AtEnd.Contains(batch.TopicPartition) && now - batch.FirstRecordUtc >= _options.MaxBatchSpan)
             {
-                CloseBatch(consumer, batch);
-                _open.Remove(batch.TopicPartition);
+                queue.Close(consumer, batch);
+                _partitions.Open.Remove(batch.TopicPartition);
             }
         }
     }
-
 }

@@ -18,6 +18,7 @@ public static class EventsPipelineExtensions
         builder.Services.AddLakeStorage(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IngestionState>();
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<IngestionState>().Quality);
         builder.Services.AddSingleton<EventsConsumerFactory>();
         builder.Services.AddSingleton(sp => new EventsCompactor(
             sp.GetRequiredService<ILakeStorage>(), sp.GetRequiredService<IOptions<EventsOptions>>().Value,

@@ -3,9 +3,13 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace CustomerData.Pipelines.Events;
 
 /// <summary>What the consume loop tells the rest of the process: health and whether this instance runs compaction.</summary>
-public sealed class IngestionState
+public sealed class IngestionState(TimeProvider? time = null)
 {
     private readonly Lock _lock = new();
+
+    /// <summary>The recent batches' checks (<c>GET /quality</c>) and their <c>quality.*</c> metrics.</summary>
+    public CustomerData.Pipelines.Common.QualityHistory Quality { get; } =
+        new("events", EventsTelemetry.Meter, "messages", time ?? TimeProvider.System);
     private string? _degradedReason;
 
     /// <summary>True while this instance owns the topic's partition 0: that instance is the one compactor.</summary>

@@ -36,6 +36,8 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     public long FirstOffset { get; private set; } = -1;
     public long LastOffset { get; private set; } = -1;
     public DateTime FirstRecordUtc { get; private set; }
+    /// <summary>The newest Kafka message time in the batch (its freshness).</summary>
+    public DateTime LastRecordUtc { get; private set; }
     public long Bytes { get; private set; }
     public List<LakeEvent> Events { get; private set; } = [];
     public List<MalformedEvent> Malformed { get; private set; } = [];
@@ -70,6 +72,7 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
             FirstRecordUtc = kafkaTimestampUtc;
         }
         LastOffset = offset;
+        if (kafkaTimestampUtc > LastRecordUtc) LastRecordUtc = kafkaTimestampUtc;
         Bytes += value.Length + (key?.Length ?? 0);
         if (Count % RawBlockRecords == 0) raw.Add(s_rawBlocks.Rent(RawBlockRecords));
         var slot = Count % RawBlockRecords;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CustomerData.Contracts.Quality;
 using Microsoft.Extensions.Logging;
 
 namespace CustomerData.Pipelines.Profile;
@@ -45,6 +46,17 @@ public sealed class DataQualityReport(int samplesPerReason)
     public IReadOnlyList<string> WarningSamples(string reason) => _warnings.TryGetValue(reason, out var e) ? e.SamplesSnapshot() : [];
 
     public long TotalRejects => _rejects.Values.Sum(e => e.Count);
+
+    /// <summary>Rows the checks looked at: transactions above the offset and customer rows validated.</summary>
+    public long RowsChecked => Interlocked.Read(ref _rowsChecked);
+    private long _rowsChecked;
+
+    public void AddChecked(long rows) => Interlocked.Add(ref _rowsChecked, rows);
+
+    /// <summary>The rejects (or the warnings) with their samples, as <c>/quality</c> shows them.</summary>
+    public IReadOnlyList<QualityReasonCount> ToReasons(bool rejects) =>
+        (rejects ? _rejects : _warnings).OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => new QualityReasonCount(kv.Key, kv.Value.Count, kv.Value.SamplesSnapshot())).ToList();
 
     public void Reject(string reason, string sample, long count = 1) => Add(_rejects, reason, sample, count);
 

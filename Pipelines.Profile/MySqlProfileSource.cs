@@ -581,7 +581,7 @@ public sealed partial class MySqlProfileSource(MySqlDataSource dataSource, Profi
             }
             if (row.Gender is not null && row.Gender is not ("M" or "F" or "O"))
             {
-                report.Reject(QualityReasons.GenderInvalid, $"customer_id={id} gender='{row.Gender}'");
+                report.Reject(QualityReasons.GenderInvalid, $"customer_id={id} gender={PersonalData.DescribeValue("gender", row.Gender)}");
                 continue;
             }
             if (row.SignupDate is not null && !IsValidDate(row.SignupDate))

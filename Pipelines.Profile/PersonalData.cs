@@ -21,5 +21,8 @@ public static class PersonalData
         return $"<email: {email.Length} chars, {shape}>";
     }
 
+    /// <summary>Another personal value's shape (an invalid gender, say): its length only, <c>&lt;gender: 4 chars&gt;</c>.</summary>
+    public static string DescribeValue(string field, string? value) => value is null ? "NULL" : $"<{field}: {value.Length} chars>";
+
     public static string Cap(string sample) => sample.Length <= MaxSampleLength ? sample : sample[..MaxSampleLength] + "…";
 }

@@ -180,7 +180,9 @@ public sealed class ProfileCycleRunner(
         using var activity = ProfileTelemetry.Source.StartActivity("profile.cycle");
         activity?.SetTag("profile.mode", modeName);
         var stopwatch = Stopwatch.StartNew();
+        var startedAt = time.GetUtcNow().UtcDateTime;
         var report = new DataQualityReport(_options.SamplesPerReason);
+        List<CustomerProfile> profiles = [];
         long offsetBefore = -1;
         try
         {
@@ -208,6 +210,7 @@ public sealed class ProfileCycleRunner(
                 rebuildFingerprints = await source.BucketFingerprintsAsync(rebuildUpTo, null, cancellationToken);
             }
             state.RecordBacklog(delta.TxnIds.Count);
+            report.AddChecked(delta.TxnIds.Count);
             activity?.SetTag("profile.offset.before", offsetBefore);
             activity?.SetTag("profile.delta.transactions", delta.TxnIds.Count);
             if (mode == CycleMode.Rebuild)
@@ -221,7 +224,7 @@ public sealed class ProfileCycleRunner(
                     offsetBefore, delta.TxnIds.Count, delta.Customers.Count);
             }
 
-            var profiles = mode == CycleMode.Rebuild
+            profiles = mode == CycleMode.Rebuild
                 ? await ComputeAllAsync(report, cancellationToken)
                 : await ComputeTouchedAsync(delta, report, cancellationToken);
 
@@ -262,6 +265,7 @@ public sealed class ProfileCycleRunner(
             var offsetAfter = await _offsets.AdvanceAsync(connection, advance.Offset, cancellationToken: cancellationToken);
 
             Finish(report, activity, modeName, "success", stopwatch);
+            state.RecordQuality(modeName, startedAt, time.GetUtcNow().UtcDateTime, succeeded: true, report, profiles);
             state.MarkGood();
             activity?.SetTag("profile.offset.after", offsetAfter);
             activity?.SetTag("profile.profiles.written", profiles.Count);
@@ -273,6 +277,7 @@ public sealed class ProfileCycleRunner(
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Finish(report, activity, modeName, "failure", stopwatch);
+            state.RecordQuality(modeName, startedAt, time.GetUtcNow().UtcDateTime, succeeded: false, report, []);
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             activity?.AddException(ex);
             logger.LogError(ex, "Profile {Mode} cycle failed; the offset stays at {Offset} and the next cycle redoes the work", modeName, offsetBefore);
@@ -317,6 +322,7 @@ public sealed class ProfileCycleRunner(
     /// <summary>Joins aggregates with the checked customer rows; customers that failed a check or do not exist are left out and reported.</summary>
     public static List<CustomerProfile> BuildProfiles(Dictionary<int, ProfileAggregate> aggregates, IReadOnlyList<CustomerRecord> rows, DataQualityReport report)
     {
+        report.AddChecked(rows.Count);
         var valid = MySqlProfileSource.ValidateCustomers(rows, report);
         var present = rows.Where(r => r.CustomerId is not null).Select(r => r.CustomerId!.Value).ToHashSet();
         var profiles = new List<CustomerProfile>(aggregates.Count);

@@ -23,6 +23,7 @@ public static class ProfilePipelineExtensions
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ProfileCycleState>();
+        builder.Services.AddSingleton(sp => sp.GetRequiredService<ProfileCycleState>().Quality);
         builder.Services.AddSingleton(sp => new MySqlProfileSource(
             sp.GetRequiredService<MySqlDataSource>(), sp.GetRequiredService<IOptions<ProfileOptions>>().Value));
         builder.Services.AddSingleton<IProfileStore, CassandraProfileStore>();

@@ -61,9 +61,28 @@ public sealed class ProfileCycleState : PipelineHealthState
 {
     private long _lastBacklog;
 
-    public ProfileCycleState(TimeProvider time) : base(time) => ProfileTelemetry.ObserveState(this);
+    public ProfileCycleState(TimeProvider time) : base(time)
+    {
+        Quality = new CustomerData.Pipelines.Common.QualityHistory("profile", ProfileTelemetry.Meter, "transactions", time);
+        ProfileTelemetry.ObserveState(this);
+    }
 
     public long LastBacklog => Interlocked.Read(ref _lastBacklog);
 
-    internal void RecordBacklog(long transactions) => Interlocked.Exchange(ref _lastBacklog, transactions);
+    /// <summary>The recent cycles' checks (<c>GET /quality</c>) and their <c>quality.*</c> metrics.</summary>
+    public CustomerData.Pipelines.Common.QualityHistory Quality { get; }
+
+    /// <summary>
+    /// A cycle's checks into <see cref="Quality"/>; the newest record is the latest purchase written. Reconcile passes are
+    /// not recorded (as on <c>profile.rejects</c>): they re-check rows a cycle already reported.
+    /// </summary>
+    internal void RecordQuality(string kind, DateTime startedAt, DateTime finishedAt, bool succeeded, DataQualityReport report, IReadOnlyList<CustomerProfile> written) =>
+        Quality.Record(new CustomerData.Contracts.Quality.QualityCycle(kind, startedAt, finishedAt, succeeded, report.RowsChecked,
+            report.ToReasons(rejects: true), report.ToReasons(rejects: false), written.Select(p => p.LastPurchase).Max()?.UtcDateTime, LastBacklog));
+
+    internal void RecordBacklog(long transactions)
+    {
+        Interlocked.Exchange(ref _lastBacklog, transactions);
+        Quality.SetLag(transactions);
+    }
 }

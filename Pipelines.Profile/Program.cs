@@ -1,4 +1,5 @@
 using CustomerData.Pipelines;
+using CustomerData.Pipelines.Common;
 using CustomerData.Pipelines.Profile;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -24,6 +25,7 @@ if (command.Mode == RunMode.Continuous)
 {
     app.MapDefaultEndpoints();
     app.MapProfileAdmin();
+    app.MapQualityEndpoint();
     await app.RunAsync();
     return 0;
 }

@@ -1,6 +1,7 @@
 using CustomerData.Lake;
 using CustomerData.Operations;
 using CustomerData.Pipelines;
+using CustomerData.Pipelines.Common;
 using CustomerData.Pipelines.Summary;
 using Microsoft.Extensions.Options;
 
@@ -35,6 +36,7 @@ builder.AddMySqlDataSource(connectionName);
 builder.Services.AddLakeStorage(builder.Configuration);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<SummaryTelemetry>();
+builder.Services.AddSingleton(sp => sp.GetRequiredService<SummaryTelemetry>().Quality);
 builder.Services.AddSingleton<SummaryHealthState>();
 builder.Services.AddSingleton<SummaryPipeline>();
 builder.Services.AddHealthChecks().AddCheck<SummaryHealthCheck>("summary-last-cycle", tags: ["ready"]);
@@ -46,6 +48,7 @@ if (command.Mode == RunMode.Continuous)
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapQualityEndpoint();
 
 if (command.Mode == RunMode.Continuous)
 {

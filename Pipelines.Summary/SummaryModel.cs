@@ -46,6 +46,9 @@ public sealed record CycleResult(
     long ExpiredGapIds,
     bool WasSkipped = false)
 {
+    /// <summary>Up to <see cref="SummaryOptions.RejectSampleSize"/> rejected rows per reason (ids and values; customers are ids only).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> RejectSamples { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
     /// <summary>Nothing done: another instance held the writer lock.</summary>
     public static CycleResult Skipped { get; } = new(0, 0, 0, 0, 0, 0, 0, new Dictionary<string, long>(), 0, 0, WasSkipped: true);
 }

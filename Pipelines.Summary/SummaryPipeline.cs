@@ -60,6 +60,7 @@ public sealed class SummaryPipeline(
         if (held is null) return CycleResult.Skipped;
         using var activity = SummaryTelemetry.ActivitySource.StartActivity("summary.cycle");
         var started = Stopwatch.GetTimestamp();
+        var startedAt = _time.GetUtcNow().UtcDateTime;
         await using var connection = await SummarySource.OpenAsync(dataSource, cancellationToken);
         var offset = await _offsets.ReadAsync(connection, cancellationToken: cancellationToken);
         var scan = await SummarySource.ScanNewAsync(connection, offset, cancellationToken);
@@ -68,6 +69,7 @@ public sealed class SummaryPipeline(
         var plan = new Plan(Runs(scan.Days), null, AllUndated: false);
         var result = await ExecuteAsync(connection, offset, scan, plan, null, cancellationToken);
         Finish(activity, result, started);
+        RecordQuality("incremental", startedAt, result, scan);
         return result;
     }
 
@@ -81,6 +83,7 @@ public sealed class SummaryPipeline(
         if (held is null) return CycleResult.Skipped;
         using var activity = SummaryTelemetry.ActivitySource.StartActivity("summary.rebuild");
         var started = Stopwatch.GetTimestamp();
+        var startedAt = _time.GetUtcNow().UtcDateTime;
         await using var connection = await SummarySource.OpenAsync(dataSource, cancellationToken);
         var offset = await _offsets.ReadAsync(connection, cancellationToken: cancellationToken);
         // Taken before any day is aggregated: every id it returns is then included in the recomputed days.
@@ -98,6 +101,7 @@ public sealed class SummaryPipeline(
         var plan = new Plan(Runs(days), from, AllUndated: from is null, Rebuild: true);
         var result = await ExecuteAsync(connection, offset, scan, plan, progress, cancellationToken);
         Finish(activity, result, started);
+        RecordQuality("rebuild", startedAt, result, scan);
         return result;
     }
 
@@ -190,6 +194,16 @@ public sealed class SummaryPipeline(
         return held;
     }
 
+    /// <summary>The cycle's checks into <c>/quality</c> and the <c>quality.*</c> metrics (the same rejects as <c>summary.rejects</c>: first seen above the offset).</summary>
+    private void RecordQuality(string kind, DateTime startedAt, CycleResult result, NewTxnScan scan)
+    {
+        var rejects = result.RejectedByReason.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+            .Select(kv => new Contracts.Quality.QualityReasonCount(kv.Key, kv.Value, result.RejectSamples.GetValueOrDefault(kv.Key) ?? []))
+            .ToList();
+        telemetry.Quality.Record(new Contracts.Quality.QualityCycle(kind, startedAt, _time.GetUtcNow().UtcDateTime, true, result.RowsRead,
+            rejects, [], scan.NewestTimestampUtc, scan.Count));
+    }
+
     private void Finish(Activity? activity, CycleResult result, long started)
     {
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
@@ -254,13 +268,16 @@ public sealed class SummaryPipeline(
         await WriteUndatedRejectsAsync(connection, offset, scan, plan, run, cancellationToken);
         await DeleteStalePartitionsAsync(plan, existing, run, cancellationToken);
         if (fingerprints is not null) await fingerprints.WriteAsync(lake, cancellationToken);
-        var byReason = ReportRejects(run);
+        var (byReason, samples) = ReportRejects(run);
         // Only now, with every partition published and verified, may the offset move.
         var (stored, pending, expired) = await CommitOffsetAsync(connection, offset, scan, cancellationToken);
 
         telemetry.RowsRead.Add(scan.Count);
         telemetry.DaysRewritten.Add(run.DaysRewritten);
-        return new CycleResult(offset, stored, scan.Count, run.Rows, (int)run.DaysRewritten, (int)run.DaysDeleted, run.Rejected, byReason, pending, expired);
+        return new CycleResult(offset, stored, scan.Count, run.Rows, (int)run.DaysRewritten, (int)run.DaysDeleted, run.Rejected, byReason, pending, expired)
+        {
+            RejectSamples = samples,
+        };
     }
 
     /// <summary>The summary and rejects objects now in the lake (only listed when the plan can replace or delete any).</summary>
@@ -450,18 +467,20 @@ public sealed class SummaryPipeline(
     }
 
     /// <summary>Counts and logs the rejects first seen above the offset, by reason, with a sample.</summary>
-    private Dictionary<string, long> ReportRejects(RunState run)
+    private (Dictionary<string, long> ByReason, Dictionary<string, IReadOnlyList<string>> Samples) ReportRejects(RunState run)
     {
+        var samples = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var (reason, list) in run.NewRejects)
         {
             telemetry.Rejects.Add(list.Count, new KeyValuePair<string, object?>("reason", reason));
             var sample = list.OrderBy(r => r.TxnId).Take(_options.RejectSampleSize)
                 .Select(r => $"txn_id={r.TxnId} customer_id={r.CustomerId?.ToString(CultureInfo.InvariantCulture) ?? "null"} product_id={r.ProductId?.ToString(CultureInfo.InvariantCulture) ?? "null"} qty={r.Qty?.ToString(CultureInfo.InvariantCulture) ?? "null"} amount={r.Amount?.ToString(CultureInfo.InvariantCulture) ?? "null"} txn_timestamp={r.TxnTimestamp ?? "null"}")
                 .ToArray();
+            samples[reason] = sample;
             logger.LogWarning("Data quality: {Count} transactions rejected for {Reason}, kept out of the summaries and written to {RejectsTable}; sample {Sample}",
                 list.Count, reason, LakeLayout.SummaryRejects, sample);
         }
-        return run.NewRejects.ToDictionary(kv => kv.Key, kv => (long)kv.Value.Count, StringComparer.Ordinal);
+        return (run.NewRejects.ToDictionary(kv => kv.Key, kv => (long)kv.Value.Count, StringComparer.Ordinal), samples);
     }
 
     /// <summary>Moves the offset as far as the watermark allows; returns the offset now stored and the gap ids pending and passed over.</summary>

@@ -8,6 +8,9 @@ public sealed record NewTxnScan(long Count, long MaxId, DateTime? OldestTimestam
 {
     /// <summary>Ids above the offset are exactly offset+1..MaxId: no gap, the offset can move to MaxId.</summary>
     public bool IsContiguousFrom(long offset) => Count == MaxId - offset;
+
+    /// <summary>The latest valid txn_timestamp of the new rows (the freshness of what the cycle writes); null without days read.</summary>
+    public DateTime? NewestTimestampUtc { get; init; }
 }
 
 /// <summary>One day of a range query: its summaries (sorted by customer_id) and how many rows failed a check.</summary>
@@ -161,11 +164,12 @@ public static class SummarySource
         }
 
         long count = 0, maxId = offset;
-        DateTime? oldest = null;
+        DateTime? oldest = null, newest = null;
         var days = new SortedSet<DateOnly>();
         var undated = false;
         await using (var command = new MySqlCommand(
-            $"SELECT {DayExpression} AS d, COUNT(*), MAX(t.txn_id), MIN(CASE WHEN t.txn_timestamp >= {MinValidTimestamp} THEN t.txn_timestamp END) " +
+            $"SELECT {DayExpression} AS d, COUNT(*), MAX(t.txn_id), MIN(CASE WHEN t.txn_timestamp >= {MinValidTimestamp} THEN t.txn_timestamp END), " +
+            $"MAX(CASE WHEN t.txn_timestamp >= {MinValidTimestamp} THEN t.txn_timestamp END) " +
             "FROM transactions t WHERE t.txn_id > @offset GROUP BY d", connection))
         {
             command.Parameters.AddWithValue("@offset", offset);
@@ -180,10 +184,12 @@ public static class SummarySource
                 {
                     var ts = DateTime.SpecifyKind(reader.GetDateTime(3), DateTimeKind.Utc);
                     if (oldest is null || ts < oldest) oldest = ts;
+                    var last = DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc);
+                    if (newest is null || last > newest) newest = last;
                 }
             }
         }
-        var scan = new NewTxnScan(count, maxId, oldest, [.. days], null, undated);
+        var scan = new NewTxnScan(count, maxId, oldest, [.. days], null, undated) { NewestTimestampUtc = newest };
         if (count == 0 || scan.IsContiguousFrom(offset)) return scan;
 
         // A gap: read ids and days again in one statement, so every id returned has its day in the set.
@@ -191,6 +197,7 @@ public static class SummarySource
         days.Clear();
         undated = false;
         oldest = null;
+        newest = null;
         await using (var command = new MySqlCommand(
             $"SELECT t.txn_id, {DayExpression} AS d, t.txn_timestamp >= {MinValidTimestamp} AS valid_ts, CASE WHEN t.txn_timestamp >= {MinValidTimestamp} THEN t.txn_timestamp END " +
             "FROM transactions t WHERE t.txn_id > @offset ORDER BY t.txn_id", connection))
@@ -204,9 +211,10 @@ public static class SummarySource
                 days.Add(DateOnly.FromDateTime(reader.GetDateTime(1)));
                 var ts = DateTime.SpecifyKind(reader.GetDateTime(3), DateTimeKind.Utc);
                 if (oldest is null || ts < oldest) oldest = ts;
+                if (newest is null || ts > newest) newest = ts;
             }
         }
-        return new NewTxnScan(ids.Count, ids.Count == 0 ? offset : ids[^1], oldest, [.. days], ids, undated);
+        return new NewTxnScan(ids.Count, ids.Count == 0 ? offset : ids[^1], oldest, [.. days], ids, undated) { NewestTimestampUtc = newest };
     }
 
     /// <summary>The first and last UTC day that has a valid timestamp, or null when there is none.</summary>

@@ -15,8 +15,9 @@ public sealed class SummaryTelemetry : IDisposable
     private double _lagSeconds;
     private long _lastReconcileUnixSeconds;
 
-    public SummaryTelemetry()
+    public SummaryTelemetry(TimeProvider? time = null)
     {
+        Quality = new CustomerData.Pipelines.Common.QualityHistory("summary", _meter, "transactions", time ?? TimeProvider.System);
         RowsRead = _meter.CreateCounter<long>("summary.rows_read", "{transaction}", "Transactions above the offset read by a cycle.");
         DaysRewritten = _meter.CreateCounter<long>("summary.days_rewritten", "{day}", "Day partitions published.");
         Rejects = _meter.CreateCounter<long>("summary.rejects", "{transaction}", "Transactions kept out of the summaries, by reason (counted when first seen above the offset).");
@@ -42,12 +43,16 @@ public sealed class SummaryTelemetry : IDisposable
     public Counter<long> DaysRepaired { get; }
     public Counter<long> LockSkips { get; }
 
+    /// <summary>The recent cycles' checks (<c>GET /quality</c>) and their <c>quality.*</c> metrics, on this meter.</summary>
+    public CustomerData.Pipelines.Common.QualityHistory Quality { get; }
+
     public void MarkReconciled(DateTimeOffset at) => Volatile.Write(ref _lastReconcileUnixSeconds, at.ToUnixTimeSeconds());
 
     public void SetLag(long transactions, double seconds)
     {
         Volatile.Write(ref _lagTxns, transactions);
         Volatile.Write(ref _lagSeconds, seconds);
+        Quality.SetLag(transactions);
     }
 
     public void Dispose() => _meter.Dispose();

@@ -18,13 +18,17 @@ missing_apt=()
 command -v mariadbd >/dev/null && command -v mariadb-install-db >/dev/null || missing_apt+=(mariadb-server)
 /usr/bin/python3 -c 'import cassandra' 2>/dev/null || missing_apt+=(python3-cassandra)
 [ -x /usr/bin/chromium ] || missing_apt+=(chromium)   # the Customer 360 page's browser test (Playwright drives it)
+command -v kubectl >/dev/null || missing_apt+=(kubectl)   # renders deploy/ (kubectl kustomize) in AppHost.Tests
 need_s3rver=0
 command -v s3rver >/dev/null || need_s3rver=1
-[ "$need_s3rver" = 1 ] && ! command -v npm >/dev/null && missing_apt+=(nodejs npm)
+# The Kubernetes API schema the deployment tests validate deploy/ against, offline.
+need_k8s_schema=0
+{ command -v npm >/dev/null && [ -f "$(npm root -g)/kubernetes-models/package.json" ]; } || need_k8s_schema=1
+[ "$need_s3rver" = 1 ] || [ "$need_k8s_schema" = 1 ] && ! command -v npm >/dev/null && missing_apt+=(nodejs npm)
 
-if [ "${#missing_apt[@]}" -gt 0 ] || [ "$need_s3rver" = 1 ]; then
+if [ "${#missing_apt[@]}" -gt 0 ] || [ "$need_s3rver" = 1 ] || [ "$need_k8s_schema" = 1 ]; then
   if [ "$(id -u)" != 0 ]; then
-    echo "Missing: ${missing_apt[*]} $([ "$need_s3rver" = 1 ] && echo 's3rver (npm)'). Run this script as root to install them." >&2
+    echo "Missing: ${missing_apt[*]} $([ "$need_s3rver" = 1 ] && echo 's3rver (npm)') $([ "$need_k8s_schema" = 1 ] && echo 'kubernetes-models (npm)'). Run this script as root to install them." >&2
     exit 2
   fi
   if [ "${#missing_apt[@]}" -gt 0 ]; then
@@ -35,6 +39,10 @@ if [ "${#missing_apt[@]}" -gt 0 ] || [ "$need_s3rver" = 1 ]; then
   if [ "$need_s3rver" = 1 ]; then
     log "Installing s3rver@3.7.1"
     npm install -g s3rver@3.7.1 || exit 2
+  fi
+  if [ "$need_k8s_schema" = 1 ]; then
+    log "Installing kubernetes-models@5.1.0"
+    npm install -g --no-audit --no-fund kubernetes-models@5.1.0 || exit 2
   fi
 fi
 command -v dotnet >/dev/null || { echo "The .NET 10 SDK is missing: see https://dot.net/download" >&2; exit 2; }

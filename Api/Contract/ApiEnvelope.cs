@@ -36,6 +36,8 @@ public static class ApiMessages
     public const string SummaryFound = "Daily transaction summary retrieved successfully";
     public const string CustomerSummariesFound = "Customer daily summaries retrieved successfully";
     public const string EventsFound = "Customer events retrieved successfully";
+    public const string QualityFound = "Data quality retrieved successfully";
+    public const string PipelineQualityFound = "Pipeline data quality retrieved successfully";
 
     public const string NotFound = "not-found";
     public const string InvalidCustomerId = "invalid_customer_id";

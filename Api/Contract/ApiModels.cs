@@ -46,4 +46,6 @@ public sealed record EventsData(IReadOnlyList<CustomerEventDto> Events);
 [JsonSerializable(typeof(ApiEnvelope<SummariesData>))]
 [JsonSerializable(typeof(ApiEnvelope<SummaryData>))]
 [JsonSerializable(typeof(ApiEnvelope<EventsData>))]
+[JsonSerializable(typeof(ApiEnvelope<PlatformQualityData>))]
+[JsonSerializable(typeof(ApiEnvelope<PipelineQualityStatus>))]
 public sealed partial class ApiJsonContext : JsonSerializerContext;

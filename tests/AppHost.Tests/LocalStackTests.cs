@@ -252,6 +252,14 @@ public sealed class LocalStackTests
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, bad.StatusCode);
         Assert.Equal("""{"status":"error","message":"unauthorized","data":{}}""", await bad.Content.ReadAsStringAsync(cancellationToken));
         Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync("/openapi/v1.json", cancellationToken)).StatusCode);
+        // The platform's data-quality report needs analytics:read; each pipeline serves its own through its endpoint (issue 17).
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.GetAsync("/quality", cancellationToken)).StatusCode);
+        foreach (var (resource, pipeline) in new[] { ("pipelines-profile", "profile"), ("pipelines-summary", "summary"), ("pipelines-events", "events") })
+        {
+            using var client = app.CreateHttpClient(resource, "http");
+            using var report = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/quality", cancellationToken));
+            Assert.Equal(pipeline, report.RootElement.GetProperty("pipeline").GetString());
+        }
     }
 
     private static async Task AssertKafkaRoundTripAsync(string bootstrapServers, CancellationToken cancellationToken)

@@ -1,6 +1,5 @@
-using System.Diagnostics;
-using System.Reflection;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace CustomerData.AppHost.Tests;
 
@@ -21,7 +20,7 @@ public sealed class ManifestTests
     [Fact]
     public async Task Manifest_lists_every_resource_of_the_containers_stack_even_when_local_mode_is_configured()
     {
-        var resources = await PublishManifestAsync(TestContext.Current.CancellationToken);
+        var resources = await AspireManifest.ResourcesAsync();
 
         var expected = s_servers.Concat(s_setupJobs).Concat(s_stateless).Concat(s_projects).Concat(s_secrets).Order().ToArray();
         Assert.Equal(expected, resources.Select(r => r.Key).Order().ToArray());
@@ -67,6 +66,12 @@ public sealed class ManifestTests
             if (name == "pipelines-events") Assert.Equal("{schema-registry.bindings.http.url}", (string?)env["Events__SchemaRegistry__Url"]);
             if (name == "producer") Assert.Equal("{schema-registry.bindings.http.url}", (string?)env["Producer__SchemaRegistryUrl"]);
             if (name == "producer") Assert.Equal("0.01", (string?)env["Producer__MalformedRate"]);
+            // The Api's GET /quality reads each pipeline's report by its service-discovery name (issue 17).
+            foreach (var pipeline in new[] { "pipelines-profile", "pipelines-summary", "pipelines-events" })
+            {
+                Assert.Equal(name == "api" ? $"http://{pipeline}" : null, (string?)env[$"Quality__Sources__{pipeline}"]);
+                Assert.Equal(name == "api" ? $"{{{pipeline}.bindings.http.url}}" : null, (string?)env[$"services__{pipeline}__http__0"]);
+            }
             // Least privilege: no service holds a root or admin credential.
             Assert.DoesNotContain("root", env.ToJsonString(), StringComparison.Ordinal);
             Assert.DoesNotContain("cassandra-admin", env.ToJsonString(), StringComparison.Ordinal);
@@ -76,7 +81,7 @@ public sealed class ManifestTests
     [Fact]
     public async Task Containers_mode_gives_the_services_least_privilege_credentials_and_disables_the_default_superuser()
     {
-        var resources = await PublishManifestAsync(TestContext.Current.CancellationToken);
+        var resources = await AspireManifest.ResourcesAsync();
         var mysqlEnv = resources["mysql"]!["env"]!.AsObject();
         Assert.Equal("{mysql-root-password.value}", (string?)mysqlEnv["MYSQL_ROOT_PASSWORD"]);
         Assert.Equal("platform", (string?)mysqlEnv["MYSQL_USER"]);
@@ -98,50 +103,44 @@ public sealed class ManifestTests
         Assert.Equal("{lake-access-key.value}", (string?)resources["lake-bucket"]!["env"]!["SERVICE_ACCESS_KEY"]);
     }
 
-    private static string? Type(JsonObject resources, string name) => (string?)resources[name]?["type"];
-
-    /// <summary>Runs the README's publish command against the built AppHost and returns the manifest's resources.</summary>
-    private static async Task<JsonObject> PublishManifestAsync(CancellationToken cancellationToken)
+    [Fact]
+    public async Task Every_reference_in_the_manifest_names_a_resource_it_holds_and_each_project_references_exactly_what_it_uses()
     {
-        var appHostProject = Projects.AppHost.ProjectPath;
-        var configuration = typeof(ManifestTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var output = Path.Combine(Path.GetTempPath(), $"cdp-manifest-{Guid.NewGuid():N}", "aspire-manifest.json");
-        var psi = new ProcessStartInfo("dotnet")
+        var resources = await AspireManifest.ResourcesAsync();
+        var dangling = new List<string>();
+        foreach (var (name, resource) in resources)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { "run", "--project", appHostProject, "--no-build", "--configuration", configuration,
-                     "--", "--publisher", "manifest", "--output-path", output })
-        {
-            psi.ArgumentList.Add(arg);
+            foreach (Match match in AspireManifest.Placeholder().Matches(resource!.ToJsonString()))
+            {
+                if (!resources.ContainsKey(match.Groups["resource"].Value)) dangling.Add($"{name}: {match.Value}");
+            }
         }
-        // Publishing must describe the containers stack whatever the configured mode.
-        psi.Environment["Stack__Mode"] = "local";
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMinutes(2));
-        try
+        Assert.True(dangling.Count == 0, "References to resources the manifest lacks:\n" + string.Join('\n', dangling));
+
+        var repositoryRoot = Deploy.DeployTools.RepositoryRoot();
+        foreach (var name in s_projects)
         {
-            await process.WaitForExitAsync(timeout.Token);
+            // The project file, relative to the manifest: its folder and file name are the project's own.
+            var path = ((string)resources[name]!["path"]!).Replace('\\', '/');
+            var projectFile = string.Join('/', path.Split('/')[^2..]);
+            Assert.True(File.Exists(Path.Combine(repositoryRoot, projectFile)), $"{name} points at {path}, which is no project of the repository");
+            // The services serve http (health, the Api); the one-shot migration has no endpoint.
+            if (name == "migrations") Assert.Null(resources[name]!["bindings"]);
+            else Assert.Equal("http", (string?)resources[name]!["bindings"]!["http"]!["scheme"]);
+
+            var referenced = AspireManifest.Placeholder().Matches(resources[name]!["env"]!.ToJsonString())
+                .Select(m => m.Groups["resource"].Value)
+                .Where(r => r != name && (string?)resources[r]!["type"] != "parameter.v0")
+                .ToHashSet();
+            var expected = LocalStackTests.ServicesUsed[name].ToHashSet();
+            if (name is "producer" or "pipelines-events") expected.Add("schema-registry");
+            // GET /quality reads each pipeline's report.
+            if (name == "api") expected.UnionWith(["pipelines-profile", "pipelines-summary", "pipelines-events"]);
+            Assert.True(expected.SetEquals(referenced), $"{name} references {string.Join(", ", referenced.Order())}, expected {string.Join(", ", expected.Order())}");
         }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("Publishing the manifest took longer than 2 minutes.");
-        }
-        Assert.True(process.ExitCode == 0, $"The publish command failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
-        try
-        {
-            var manifest = JsonNode.Parse(await File.ReadAllTextAsync(output, cancellationToken))!;
-            return manifest["resources"]!.AsObject();
-        }
-        finally
-        {
-            Directory.Delete(Path.GetDirectoryName(output)!, recursive: true);
-        }
+        Assert.True((bool?)resources["api"]!["bindings"]!["http"]!["external"] == true, "the api is the one external endpoint");
+        Assert.All(s_projects.Where(p => p is not ("api" or "migrations")), p => Assert.Null(resources[p]!["bindings"]!["http"]!["external"]));
     }
+
+    private static string? Type(JsonObject resources, string name) => (string?)resources[name]?["type"];
 }

@@ -63,7 +63,8 @@ public sealed class ProfileTestBed : IAsyncDisposable
     }
 
     /// <summary>A runner as the host would build it; every call gives a fresh one (as a restarted process would have).</summary>
-    public async Task<ProfileCycleRunner> CreateRunnerAsync(Action<ProfileOptions>? configure = null, ILoggerFactory? loggers = null, bool sessionKeyspace = true)
+    public async Task<ProfileCycleRunner> CreateRunnerAsync(Action<ProfileOptions>? configure = null, ILoggerFactory? loggers = null, bool sessionKeyspace = true,
+        ProfileCycleState? state = null)
     {
         var options = new ProfileOptions
         {
@@ -77,7 +78,7 @@ public sealed class ProfileTestBed : IAsyncDisposable
         var session = await ConnectAsync(sessionKeyspace);
         var store = new CassandraProfileStore(session, Options.Create(options), loggers.CreateLogger<CassandraProfileStore>());
         return new ProfileCycleRunner(new MySqlProfileSource(DataSource, options), store, Options.Create(options),
-            new ProfileCycleState(Time), Time, loggers.CreateLogger<ProfileCycleRunner>());
+            state ?? new ProfileCycleState(Time), Time, loggers.CreateLogger<ProfileCycleRunner>());
     }
 
     public async Task ExecuteAsync(string sql)

@@ -335,6 +335,7 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
         var lake = bed.NewLake();
         var log = new ListLogger<SummaryPipeline>();
         var measured = new Dictionary<string, long>();
+        var qualityMeasured = new Dictionary<string, long>();
         var lagTxns = 0L;
         using var listener = new System.Diagnostics.Metrics.MeterListener();
         listener.InstrumentPublished = (instrument, l) => { if (instrument.Meter == bed.Telemetry.Meter) l.EnableMeasurementEvents(instrument); };
@@ -343,6 +344,10 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
             if (instrument.Name == "summary.rejects")
             {
                 foreach (var tag in tags) if (tag.Key == "reason") lock (measured) measured[(string)tag.Value!] = measured.GetValueOrDefault((string)tag.Value!) + value;
+            }
+            if (instrument.Name == "quality.rejects")
+            {
+                foreach (var tag in tags) if (tag.Key == "reason") lock (qualityMeasured) qualityMeasured[(string)tag.Value!] = qualityMeasured.GetValueOrDefault((string)tag.Value!) + value;
             }
             if (instrument.Name == "summary.lag.transactions") lagTxns = value;
         });
@@ -380,5 +385,15 @@ public sealed class SummaryPipelineTests(MariaDbFixture mariaDb, S3rverFixture s
             rejects);
         // Every row was looked at, so the offset moves past the rejected ones too (they are reported, not retried).
         Assert.Equal(11, result.OffsetAfter);
+
+        // The data-quality report (GET /quality) and its quality.* metrics: the same counts, samples of ids and values only.
+        var report = bed.Telemetry.Quality.Report();
+        var cycle = Assert.Single(report.Cycles);
+        Assert.Equal(("incremental", 11L, 11L), (cycle.Kind, cycle.RowsChecked, cycle.Lag));
+        Assert.Equal(expected.OrderBy(kv => kv.Key), cycle.Rejects.Select(r => KeyValuePair.Create(r.Reason, r.Count)));
+        Assert.Equal(expected.OrderBy(kv => kv.Key), qualityMeasured.OrderBy(kv => kv.Key));
+        Assert.StartsWith("txn_id=9 customer_id=5 product_id=2 qty=2 ", Assert.Single(cycle.Rejects.Single(r => r.Reason == RejectReasons.AmountMismatch).Samples));
+        Assert.Equal(new DateTime(2025, 12, 3, 9, 0, 0, DateTimeKind.Utc), report.NewestRecordAt);
+        Assert.Equal(11, report.Lag);
     }
 }

@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
 using Confluent.Kafka;
 
 namespace CustomerData.TestServers;
@@ -54,6 +56,64 @@ public sealed class KafkaMockCluster : IDisposable
             }
             Thread.Sleep(100);
         }
+    }
+
+    /// <summary>
+    /// Makes the cluster answer the next <paramref name="errors"/>.Length requests of Kafka API <paramref name="apiKey"/>
+    /// (from any client) with these errors, in order: librdkafka's <c>rd_kafka_mock_push_request_errors_array</c>.
+    /// </summary>
+    public void PushRequestErrors(short apiKey, params ErrorCode[] errors)
+    {
+        var codes = errors.Select(e => (int)e).ToArray();
+        Native.rd_kafka_mock_push_request_errors_array(MockHandle(), apiKey, (nuint)codes.Length, codes);
+    }
+
+    /// <summary>
+    /// Retention as the broker applies it: the partition's log now starts at <paramref name="beforeOffset"/>, the records
+    /// before it are gone (the mock has no DeleteRecords API; this is librdkafka's <c>rd_kafka_mock_partition_delete_records</c>).
+    /// </summary>
+    public void DeleteRecords(string topic, int partition, long beforeOffset)
+    {
+        var error = (ErrorCode)Native.rd_kafka_mock_partition_delete_records(MockHandle(), topic, partition, beforeOffset);
+        if (error != ErrorCode.NoError) throw new InvalidOperationException($"Deleting the records of {topic}/{partition} before {beforeOffset} failed: {error}");
+    }
+
+    /// <summary>Kafka API keys of the requests a test makes fail.</summary>
+    public static class ApiKeys
+    {
+        public const short OffsetCommit = 8;
+        public const short Heartbeat = 12;
+    }
+
+    private IntPtr MockHandle()
+    {
+        // Confluent.Kafka keeps the rd_kafka_t* in an internal SafeHandle; the mock API takes the cluster of that client.
+        var property = typeof(Handle).GetProperty("LibrdkafkaHandle", BindingFlags.Instance | BindingFlags.NonPublic)
+            ?? throw new InvalidOperationException("Confluent.Kafka's Handle has no LibrdkafkaHandle property any more.");
+        var handle = (SafeHandle)property.GetValue(_host.Handle)!;
+        var mock = Native.rd_kafka_handle_mock_cluster(handle.DangerousGetHandle());
+        return mock != IntPtr.Zero ? mock : throw new InvalidOperationException("The client has no mock cluster.");
+    }
+
+    private static class Native
+    {
+        // The librdkafka Confluent.Kafka loaded (it loads it by full path, so a plain DllImport name does not find it).
+        static Native() => NativeLibrary.SetDllImportResolver(typeof(Native).Assembly, (name, _, _) =>
+            name == "librdkafka" ? NativeLibrary.Load(LoadedPath()) : IntPtr.Zero);
+
+        private static string LoadedPath() =>
+            File.ReadLines("/proc/self/maps").Select(l => l[(l.IndexOf('/') is var i and >= 0 ? i : l.Length)..])
+                .FirstOrDefault(p => Path.GetFileName(p).Contains("librdkafka", StringComparison.Ordinal))
+            ?? Directory.EnumerateFiles(AppContext.BaseDirectory, "librdkafka.so", SearchOption.AllDirectories).First(p => p.Contains("linux-x64", StringComparison.Ordinal));
+
+        [DllImport("librdkafka")]
+        public static extern IntPtr rd_kafka_handle_mock_cluster(IntPtr rk);
+
+        [DllImport("librdkafka")]
+        public static extern void rd_kafka_mock_push_request_errors_array(IntPtr mcluster, short apiKey, nuint count, int[] errors);
+
+        [DllImport("librdkafka", CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
+        public static extern int rd_kafka_mock_partition_delete_records(IntPtr mcluster, string topic, int partition, long beforeOffset);
     }
 
     public void Dispose() => _host.Dispose();
