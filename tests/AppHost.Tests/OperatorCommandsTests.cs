@@ -109,7 +109,7 @@ public sealed class OperatorCommandsTests
     /// <summary>The environment a project's callbacks set, as objects (parameters unresolved): nothing waits for an endpoint.</summary>
     private static async Task<Dictionary<string, object>> EnvironmentAsync(ProjectResource project)
     {
-        var context = new EnvironmentCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Publish));
+        var context = new EnvironmentCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Publish), project, []);
         foreach (var callback in project.Annotations.OfType<EnvironmentCallbackAnnotation>()) await callback.Callback(context);
         return context.EnvironmentVariables.ToDictionary(kv => kv.Key, kv => kv.Value);
     }
