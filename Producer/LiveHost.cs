@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using CustomerData.Contracts;
+using CustomerData.Operations;
 using CustomerData.Producer.Events;
 using CustomerData.Producer.Live;
 
@@ -20,10 +21,14 @@ public static class LiveHost
             .ValidateOnStart();
         builder.AddMySqlDataSource(PlatformNames.Connections.MySql);
         builder.AddKafkaProducer<string, byte[]>(PlatformNames.Connections.Kafka, EventSender.Configure);
+        Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton(builder.Services, TimeProvider.System);
+        builder.Services.AddSingleton<LiveStreamSwitch>();
         builder.Services.AddHostedService<LiveProducerWorker>();
+        builder.AddAdminEndpoints();
 
         var app = builder.Build();
         app.MapDefaultEndpoints();
+        app.MapProducerAdmin();
         return app;
     }
 

@@ -21,7 +21,8 @@ public sealed class LiveRunner(
     IProducer<string, byte[]>? producer,
     string? kafkaBootstrapServers,
     ILogger logger,
-    TimeProvider? time = null)
+    TimeProvider? time = null,
+    LiveStreamSwitch? streamSwitch = null)
 {
     private static readonly TimeSpan s_tick = TimeSpan.FromMilliseconds(200);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -116,6 +117,11 @@ public sealed class LiveRunner(
         using var timer = new PeriodicTimer(s_tick, _time);
         while (await timer.WaitForNextTickAsync(token))
         {
+            if (streamSwitch?.IsPaused == true)
+            {
+                rate.Restart();
+                continue;
+            }
             var due = rate.Take();
             if (due == 0) continue;
             try
@@ -159,6 +165,11 @@ public sealed class LiveRunner(
                 logger.LogWarning("Kafka at {Bootstrap} is not acknowledging ({InFlight} events in flight, {Failed} failed, last error {LastError}); pausing events for {DelaySeconds:F0} s",
                     kafkaBootstrapServers, sender.InFlight, sender.Failed, sender.LastError ?? "none", delay.TotalSeconds);
                 await Task.Delay(delay, _time, token);
+                rate.Restart();
+                continue;
+            }
+            if (streamSwitch?.IsPaused == true)
+            {
                 rate.Restart();
                 continue;
             }
