@@ -59,6 +59,9 @@ if (mode == StackMode.Local)
     api.WithEnvironment("Api__RateLimit__PermitsPerSecond", "100000").WithEnvironment("Api__RateLimit__Burst", "100000");
 }
 
+// Operator commands on the workers (docs/apphost.md, "Operator commands"), authenticated with tokens the AppHost mints.
+builder.AddOperatorCommands(producer, pipelinesProfile, pipelinesSummary, pipelinesEvents);
+
 builder.AddStartupReport();
 
 builder.Build().Run();

@@ -137,7 +137,9 @@ internal sealed class BatchCommitQueue(
 
     private bool Commit(IConsumer<byte[]?, byte[]?> consumer, PartitionBatch batch, Task<int> write, DateTimeOffset startedAt, long started)
     {
-        using var activity = EventsTelemetry.Source.StartActivity("events.batch", ActivityKind.Consumer, parentContext: default, links: batch.Links, startTime: startedAt);
+        // The span opened with the write (its lake spans are children), or one of its own for a retry of a write still running.
+        using var activity = batch.Span ?? EventsTelemetry.StartBatchSpan(batch, startedAt);
+        batch.Span = null;
         activity?.SetTag("messaging.destination.name", batch.TopicPartition.Topic);
         activity?.SetTag("messaging.destination.partition.id", batch.TopicPartition.Partition.Value);
         activity?.SetTag("messaging.kafka.offset.first", batch.FirstOffset);

@@ -19,7 +19,12 @@ internal sealed class BatchWriter(ILakeStorage lake, WriterSchemas schemas, Pend
         var tp = batch.TopicPartition;
         var previous = _lastWrite.GetValueOrDefault(tp);
         if (previous is { IsCompletedSuccessfully: true }) previous = null;
+        // The write runs under the batch's span: the lake's spans of its files are the span's children.
+        var outer = System.Diagnostics.Activity.Current;
+        batch.Span = EventsTelemetry.StartBatchSpan(batch, time.GetUtcNow());
+        System.Diagnostics.Activity.Current = batch.Span;
         var write = batch.Write = Task.Run(() => WriteBatchAsync(batch, previous));
+        System.Diagnostics.Activity.Current = outer;
         _lastWrite[tp] = write;
         return write;
     }
@@ -106,7 +111,12 @@ internal sealed class BatchWriter(ILakeStorage lake, WriterSchemas schemas, Pend
     public void Abandon(List<PartitionBatch> batches, DateTimeOffset deadline)
     {
         if (batches.Count == 0) return;
-        foreach (var batch in batches) batch.Fence.Cancel();
+        foreach (var batch in batches)
+        {
+            batch.Fence.Cancel();
+            batch.Span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "abandoned").Dispose();
+            batch.Span = null;
+        }
         var writes = batches.Where(b => b.Write is { IsCompleted: false }).Select(b => (Task)b.Write!).ToArray();
         if (writes.Length > 0)
         {

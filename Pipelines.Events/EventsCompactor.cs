@@ -46,9 +46,7 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
             // The lake's own positions say what is committed; the group's offsets only for partitions without one
             // (a lake written before positions). Offsets can be reset past what the lake holds.
             var committed = committedOffsets(batches.Where(b => !positions.ContainsKey((b.Topic, b.Partition))).ToList());
-            var result = await CompactDayAsync(view.Day, b => positions.TryGetValue((b.Topic, b.Partition), out var p)
-                ? p.Holds(b)
-                : b.Epoch == 0 && committed.TryGetValue((b.Topic, b.Partition), out var c) && b.FirstOffset < c, cancellationToken, isLeader);
+            var result = await CompactDayAsync(view.Day, IsCommitted(positions, committed), cancellationToken, isLeader);
             if (result is not null)
             {
                 results.Add(result);
@@ -59,6 +57,16 @@ public sealed class EventsCompactor(ILakeStorage lake, EventsOptions options, Ti
         await CompactMalformedAsync(now, from, b => positions.TryGetValue((b.Topic, b.Partition), out var p) && p.Holds(b), cancellationToken);
         return results;
     }
+
+    /// <summary>
+    /// Whether a batch file is committed data: the lake's position of its partition holds it, or (a partition without a
+    /// position: a lake written before positions) the group's committed offset is above it.
+    /// </summary>
+    public static Func<BatchFileName, bool> IsCommitted(IReadOnlyDictionary<(string Topic, int Partition), PartitionPosition> positions,
+        IReadOnlyDictionary<(string Topic, int Partition), long> committed) =>
+        b => positions.TryGetValue((b.Topic, b.Partition), out var p)
+            ? p.Holds(b)
+            : b.Epoch == 0 && committed.TryGetValue((b.Topic, b.Partition), out var c) && b.FirstOffset < c;
 
     /// <summary>
     /// Compacts the malformed area's days like the events days (closed, or over <see cref="CompactionOptions.MaxFilesPerDay"/>

@@ -14,17 +14,7 @@ public static class EventsPipelineExtensions
             .Validate(o => o.SchemaRegistry.IsValid, "Events:SchemaRegistry:Url must be an absolute http(s) URL, and RequestTimeout positive.")
             .Validate(o => o.Compaction.MalformedRetentionDays is null or > 0, "Events:Compaction:MalformedRetentionDays must be positive (or unset: keep for ever).")
             .ValidateOnStart();
-        builder.Services.AddSingleton(sp =>
-        {
-            var registry = sp.GetRequiredService<IOptions<EventsOptions>>().Value.SchemaRegistry;
-            return new WriterSchemas(registry.Url is { Length: > 0 } url
-                ? new Confluent.SchemaRegistry.CachedSchemaRegistryClient(new Confluent.SchemaRegistry.SchemaRegistryConfig
-                {
-                    Url = url,
-                    RequestTimeoutMs = (int)registry.RequestTimeout.TotalMilliseconds,
-                })
-                : null, registry.RequestTimeout);
-        });
+        builder.Services.AddSingleton(sp => WriterSchemaFactory.Create(sp.GetRequiredService<IOptions<EventsOptions>>().Value.SchemaRegistry));
         builder.Services.AddLakeStorage(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IngestionState>();

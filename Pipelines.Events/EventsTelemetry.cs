@@ -12,6 +12,17 @@ public static class EventsTelemetry
     public static readonly ActivitySource Source = new(Name);
     public static readonly Meter Meter = new(Name);
 
+    /// <summary>A batch's root span (kind Consumer), linked to the producers' spans its messages carried (<c>traceparent</c>).</summary>
+    internal static Activity? StartBatchSpan(PartitionBatch batch, DateTimeOffset startedAt)
+    {
+        // A root whatever the caller runs under.
+        var outer = Activity.Current;
+        Activity.Current = null;
+        var span = Source.StartActivity("events.batch", ActivityKind.Consumer, parentContext: default, links: batch.Links, startTime: startedAt);
+        Activity.Current = outer;
+        return span;
+    }
+
     public static readonly Counter<long> EventsWritten = Meter.CreateCounter<long>("events.written", "{event}", "Valid events written to the lake (rate = events/s).");
     public static readonly Counter<long> Malformed = Meter.CreateCounter<long>("events.malformed", "{event}", "Malformed messages set apart, by reason.");
     public static readonly Counter<long> MalformedAlerts = Meter.CreateCounter<long>("events.malformed.threshold_exceeded", "{batch}", "Batches whose malformed share passed the threshold.");

@@ -45,6 +45,9 @@ internal sealed class PartitionBatch(TopicPartition topicPartition)
     /// <summary>Messages in the batch (valid and malformed).</summary>
     public int Count { get; private set; }
 
+    /// <summary>The batch's <c>events.batch</c> span from its write's start to its commit (null once ended, or when nobody listens).</summary>
+    public Activity? Span { get; set; }
+
     /// <summary>The running or last write of this batch (a retry waits for it rather than starting a second one).</summary>
     public Task<int>? Write { get; set; }
 

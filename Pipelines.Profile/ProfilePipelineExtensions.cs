@@ -1,4 +1,5 @@
 using CustomerData.Contracts;
+using CustomerData.Operations;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -28,7 +29,11 @@ public static class ProfilePipelineExtensions
         builder.Services.AddSingleton<IProfileStore, CassandraProfileStore>();
         builder.Services.AddSingleton<ProfileCycleRunner>();
         builder.Services.AddHealthChecks().AddCheck<ProfileHealthCheck>("profile-cycle", tags: ["ready"]);
-        if (continuous) builder.Services.AddHostedService<ProfileWorker>();
+        if (continuous)
+        {
+            builder.Services.AddHostedService<ProfileWorker>();
+            builder.AddAdminEndpoints();
+        }
         return builder;
     }
 }

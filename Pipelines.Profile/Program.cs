@@ -24,6 +24,7 @@ await using var app = builder.Build();
 if (command.Mode == RunMode.Continuous)
 {
     app.MapDefaultEndpoints();
+    app.MapProfileAdmin();
     app.MapQualityEndpoint();
     await app.RunAsync();
     return 0;

@@ -1,4 +1,5 @@
 using CustomerData.Lake;
+using CustomerData.Operations;
 using CustomerData.Pipelines;
 using CustomerData.Pipelines.Common;
 using CustomerData.Pipelines.Summary;
@@ -39,7 +40,11 @@ builder.Services.AddSingleton(sp => sp.GetRequiredService<SummaryTelemetry>().Qu
 builder.Services.AddSingleton<SummaryHealthState>();
 builder.Services.AddSingleton<SummaryPipeline>();
 builder.Services.AddHealthChecks().AddCheck<SummaryHealthCheck>("summary-last-cycle", tags: ["ready"]);
-if (command.Mode == RunMode.Continuous) builder.Services.AddHostedService<SummaryWorker>();
+if (command.Mode == RunMode.Continuous)
+{
+    builder.Services.AddHostedService<SummaryWorker>();
+    builder.AddAdminEndpoints();
+}
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
@@ -47,6 +52,7 @@ app.MapQualityEndpoint();
 
 if (command.Mode == RunMode.Continuous)
 {
+    app.MapSummaryAdmin();
     await app.RunAsync();
     return 0;
 }

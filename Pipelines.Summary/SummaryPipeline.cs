@@ -106,6 +106,26 @@ public sealed class SummaryPipeline(
     }
 
     /// <summary>
+    /// Recomputes exactly the days <paramref name="from"/>..<paramref name="to"/> (the operator's backfill): the same
+    /// repair path as a reconcile pass (days without rows lose their files, fingerprints are stored); the offset does not move.
+    /// </summary>
+    public async Task<CycleResult> RebuildDaysAsync(DateOnly from, DateOnly to, IProgress<RebuildProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        await using var held = await LockAsync("day-range rebuild", cancellationToken);
+        if (held is null) return CycleResult.Skipped;
+        using var activity = SummaryTelemetry.ActivitySource.StartActivity("summary.rebuild_days");
+        activity?.SetTag("summary.from", LakeLayout.Day(from));
+        activity?.SetTag("summary.to", LakeLayout.Day(to));
+        var started = Stopwatch.GetTimestamp();
+        await using var connection = await SummarySource.OpenAsync(dataSource, cancellationToken);
+        var offset = await _offsets.ReadAsync(connection, cancellationToken: cancellationToken);
+        var nothingNew = new NewTxnScan(0, offset, null, [], null, false);
+        var result = await ExecuteAsync(connection, offset, nothingNew, new Plan([(from, to)], null, AllUndated: false), progress, cancellationToken);
+        Finish(activity, result, started);
+        return result;
+    }
+
+    /// <summary>
     /// The reconcile pass: one grouped scan of the source gives every day's fingerprint; the days whose fingerprint
     /// differs from the one stored when the day was written (late commits below the offset, UPDATEs, DELETEs) or
     /// that have files but no rows any more are recomputed, exactly those. The offset does not move.

@@ -50,6 +50,12 @@ public sealed class ProducerOptions
     /// <summary>In the live mode (no arguments): seed an empty database before streaming.</summary>
     public bool SeedOnStart { get; set; } = true;
 
+    /// <summary>
+    /// Length of a live stream's trace window: the sends (and the transaction appends) of one window are children of
+    /// one root span, <c>live events</c> (<c>live transactions</c>), so the dashboard lists a few traces a minute instead of one per send.
+    /// </summary>
+    public TimeSpan TraceWindow { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Longest pause between retries when MySQL or Kafka is unreachable.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 

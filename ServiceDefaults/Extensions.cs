@@ -46,8 +46,11 @@ public static class Extensions
                 .AddRuntimeInstrumentation()
                 .AddMeter(TelemetryNames.PlatformMeterPrefix + "*"))
             .WithTracing(tracing => tracing
+                .SetSampler(new OperationRootSampler())
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(TelemetryNames.PlatformSourcePrefix + "*")
+                // MySqlConnector's own spans, one per command (its text holds parameter names, never their values).
+                .AddSource(TelemetryNames.MySqlConnectorSource)
                 .AddAspNetCoreInstrumentation(o =>
                     // Health probes would drown the dashboard's traces.
                     o.Filter = context =>
@@ -97,4 +100,6 @@ public static class TelemetryNames
 {
     public const string PlatformSourcePrefix = "CustomerData.";
     public const string PlatformMeterPrefix = "CustomerData.";
+    /// <summary>MySqlConnector's ActivitySource and Meter.</summary>
+    public const string MySqlConnectorSource = "MySqlConnector";
 }

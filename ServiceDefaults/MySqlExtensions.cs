@@ -23,7 +23,7 @@ public sealed class MySqlConnectorSettings
 /// </summary>
 public static class MySqlExtensions
 {
-    private const string MySqlConnectorTelemetryName = "MySqlConnector";
+    private const string MySqlConnectorTelemetryName = TelemetryNames.MySqlConnectorSource;
 
     public static IHostApplicationBuilder AddMySqlDataSource(
         this IHostApplicationBuilder builder,

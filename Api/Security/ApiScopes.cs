@@ -10,12 +10,8 @@ public static class ApiScopes
     public const string AnalyticsRead = "analytics:read";
 
     /// <summary>Operator commands (the workers' admin endpoints).</summary>
-    public const string OpsWrite = "ops:write";
+    public const string OpsWrite = CustomerData.Operations.TokenScopes.OpsWrite;
 
-    /// <summary>Whether the token grants <paramref name="scope"/>: a <c>scope</c> or <c>scp</c> claim, one value or space-separated values.</summary>
-    public static bool Grants(System.Security.Claims.ClaimsPrincipal user, string scope) =>
-        user.Claims
-            .Where(c => c.Type is "scope" or "scp")
-            .SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Contains(scope, StringComparer.Ordinal);
+    /// <summary>Whether the token grants <paramref name="scope"/> (the rule the workers' admin endpoints share).</summary>
+    public static bool Grants(System.Security.Claims.ClaimsPrincipal user, string scope) => CustomerData.Operations.TokenScopes.Grants(user, scope);
 }

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using CustomerData.Api.Contract;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
+using CustomerData.Operations;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -29,25 +29,11 @@ public static class ApiSecurity
         {
             throw new InvalidOperationException($"{DisabledKey}=true is refused in Production: it opens every data route to anyone.");
         }
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
-            .AddJwtBearer(jwt =>
-            {
-                // Claims as the token has them ("scope", "sub"), not renamed to the WS-* URIs.
-                jwt.MapInboundClaims = false;
-                jwt.Events = new JwtBearerEvents
-                {
-                    OnChallenge = async context =>
-                    {
-                        context.HandleResponse();
-                        context.Response.Headers.WWWAuthenticate = "Bearer";
-                        await ApiErrorMiddleware.WriteAsync(context.HttpContext, StatusCodes.Status401Unauthorized, ApiMessages.Unauthorized);
-                    },
-                    OnForbidden = context => ApiErrorMiddleware.WriteAsync(context.HttpContext, StatusCodes.Status403Forbidden, ApiMessages.Forbidden),
-                };
-            });
+        // The JwtBearer setup the workers' admin endpoints share (CustomerData.Operations), with the API's envelope.
+        builder.Services.AddScopedJwtBearer(ApiErrorMiddleware.WriteAsync);
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(ApiScopes.CustomersRead, policy => Scope(policy, ApiScopes.CustomersRead, disabled))
-            .AddPolicy(ApiScopes.AnalyticsRead, policy => Scope(policy, ApiScopes.AnalyticsRead, disabled));
+            .AddScopePolicy(ApiScopes.CustomersRead, disabled)
+            .AddScopePolicy(ApiScopes.AnalyticsRead, disabled);
 
         builder.Services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection(RateLimitOptions.SectionName)).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddRateLimiter(limiter =>
@@ -101,16 +87,6 @@ public static class ApiSecurity
         app.UseAuthorization();
         app.UseRateLimiter();
         return app;
-    }
-
-    private static void Scope(Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder policy, string scope, bool disabled)
-    {
-        if (disabled)
-        {
-            policy.RequireAssertion(_ => true);
-            return;
-        }
-        policy.RequireAuthenticatedUser().RequireAssertion(c => ApiScopes.Grants(c.User, scope));
     }
 
     /// <summary>Token subject when authenticated, else the client address: one client's burst never throttles another.</summary>

@@ -10,6 +10,9 @@ public readonly record struct BatchFileName(string Topic, int Partition, long Fi
     /// recreated, or read from another cluster, starts its offsets again at 0: a new epoch keeps its files' names apart.
     /// </summary>
     public int Epoch { get; init; }
+
+    /// <summary>A file the operator's replay of the malformed area wrote (<c>...-replay.parquet</c>), not a Kafka batch.</summary>
+    public bool Replayed { get; init; }
 }
 
 /// <summary>
@@ -28,12 +31,25 @@ public static class EventFileNames
     public const string EpochMarker = "-e";
 
     /// <summary>
+    /// Ends the name of a file of replayed quarantined records: a batch name (so readers, the compactor and the lake's
+    /// positions treat it as committed data of that partition) that no Kafka batch can have.
+    /// </summary>
+    public const string ReplayMarker = "-replay";
+
+    /// <summary>
     /// <c>batch-TOPIC-PPPPP-OOOOOOOOOOOOOOOOOOOO.parquet</c>, or with <paramref name="epoch"/> above 0
     /// <c>batch-TOPIC-PPPPP-OOOOOOOOOOOOOOOOOOOO-eNNNNNN.parquet</c> (epoch 0 keeps the names of lakes written before epochs).
     /// </summary>
     public static string BatchFile(string topic, int partition, long firstOffset, int epoch = 0) => epoch == 0
         ? string.Create(CultureInfo.InvariantCulture, $"{BatchPrefix}{topic}-{partition:D5}-{firstOffset:D20}{ParquetSuffix}")
         : string.Create(CultureInfo.InvariantCulture, $"{BatchPrefix}{topic}-{partition:D5}-{firstOffset:D20}{EpochMarker}{epoch:D6}{ParquetSuffix}");
+
+    /// <summary>
+    /// <c>batch-TOPIC-PPPPP-OOOOOOOOOOOOOOOOOOOO[-eNNNNNN]-replay.parquet</c>: replayed records of one partition, named
+    /// from the lowest offset among them (each record is replayed once, so two replay files never share a name).
+    /// </summary>
+    public static string ReplayFile(string topic, int partition, long firstOffset, int epoch = 0) =>
+        BatchFile(topic, partition, firstOffset, epoch)[..^ParquetSuffix.Length] + ReplayMarker + ParquetSuffix;
 
     public static string EventsBatchKey(DateOnly day, string topic, int partition, long firstOffset, int epoch = 0) =>
         LakeLayout.EventsPartition(day) + BatchFile(topic, partition, firstOffset, epoch);
@@ -56,6 +72,8 @@ public static class EventFileNames
         batch = default;
         if (!fileName.StartsWith(BatchPrefix, StringComparison.Ordinal) || !fileName.EndsWith(ParquetSuffix, StringComparison.Ordinal)) return false;
         var core = fileName[BatchPrefix.Length..^ParquetSuffix.Length];
+        var replayed = core.EndsWith(ReplayMarker, StringComparison.Ordinal);
+        if (replayed) core = core[..^ReplayMarker.Length];
         // An epoch part ends in "-eNNNNNN"; a name without one ends in 20 offset digits, so the two never mix up.
         var epoch = 0;
         if (core.Length > 8 && core.AsSpan(core.Length - 8, 2).SequenceEqual(EpochMarker))
@@ -70,7 +88,7 @@ public static class EventFileNames
         if (core[^21] != '-' || core[^27] != '-') return false;
         if (!long.TryParse(offsetText, NumberStyles.None, CultureInfo.InvariantCulture, out var offset)
             || !int.TryParse(partitionText, NumberStyles.None, CultureInfo.InvariantCulture, out var partition)) return false;
-        batch = new BatchFileName(core[..^27], partition, offset) { Epoch = epoch };
+        batch = new BatchFileName(core[..^27], partition, offset) { Epoch = epoch, Replayed = replayed };
         return true;
     }
 

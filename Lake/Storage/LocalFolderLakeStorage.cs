@@ -20,6 +20,8 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
 
     public string RootUri => _root;
 
+    private const string Backend = "local";
+
     public Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
         WriteAsync(key, content, overwrite: true, cancellationToken);
 
@@ -27,6 +29,21 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
         WriteAsync(key, content, overwrite: false, cancellationToken);
 
     private async Task<bool> WriteAsync(string key, ReadOnlyMemory<byte> content, bool overwrite, CancellationToken cancellationToken)
+    {
+        using var activity = LakeTelemetry.Start(overwrite ? "publish" : "create", Backend, key, content.Length);
+        try
+        {
+            var created = await WriteFileAtomicallyAsync(key, content, overwrite, cancellationToken);
+            activity?.SetTag("lake.created", created);
+            return created;
+        }
+        catch (Exception ex) when (LakeTelemetry.Fail(activity, ex))
+        {
+            throw;
+        }
+    }
+
+    private async Task<bool> WriteFileAtomicallyAsync(string key, ReadOnlyMemory<byte> content, bool overwrite, CancellationToken cancellationToken)
     {
         var target = PathOf(key);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -40,7 +57,7 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
             {
                 File.Move(temp, target, overwrite: true);
             }
-            else if (!MoveIfAbsent(temp, target))
+            else if (!LocalFileDurability.MoveIfAbsent(temp, target))
             {
                 File.Delete(temp);
                 return false;
@@ -52,7 +69,7 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
             throw;
         }
         // Callers commit offsets right after publishing: the new directory entry must be on disk by then.
-        FlushFolder(Path.GetDirectoryName(target)!);
+        LocalFileDurability.FlushFolder(Path.GetDirectoryName(target)!);
         return true;
     }
 
@@ -66,6 +83,21 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
     {
         LakeWrites.EnsureDistinctKeys(writes);
         if (writes.Count == 0) return;
+        // One span for the call: its files share the two disk flushes, so their times cannot be told apart.
+        using var activity = LakeTelemetry.Start("publish_all", Backend, writes[0].Key, writes.Sum(w => (long)w.Content.Length));
+        activity?.SetTag("lake.objects", writes.Count);
+        try
+        {
+            await PublishStagedAsync(writes, cancellationToken);
+        }
+        catch (Exception ex) when (LakeTelemetry.Fail(activity, ex))
+        {
+            throw;
+        }
+    }
+
+    private async Task PublishStagedAsync(IReadOnlyList<LakeWrite> writes, CancellationToken cancellationToken)
+    {
         // Opened before any temp file is written: syncfs reports the write-back errors seen since its fd was opened
         // (Linux 5.8 and later), so an error on one of these files cannot slip by.
         var rootFd = OperatingSystem.IsLinux() ? OpenRoot() : -1;
@@ -83,7 +115,7 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
                     staged.Add((temp, target));
                     await WriteFileAsync(temp, write.Content, flushToDisk: rootFd < 0, cancellationToken);
                 }
-                if (rootFd >= 0) SyncFileSystem(rootFd);
+                if (rootFd >= 0) LocalFileDurability.SyncFileSystem(rootFd);
                 // As in PublishAsync: a publish cancelled while it wrote never becomes visible.
                 cancellationToken.ThrowIfCancellationRequested();
                 for (; renamed < staged.Count; renamed++) File.Move(staged[renamed].Temp, staged[renamed].Target, overwrite: true);
@@ -93,15 +125,15 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
                 foreach (var (temp, _) in staged.Skip(renamed)) File.Delete(temp);
                 throw;
             }
-            if (rootFd >= 0) SyncFileSystem(rootFd);
+            if (rootFd >= 0) LocalFileDurability.SyncFileSystem(rootFd);
             else
             {
-                foreach (var folder in staged.Select(s => Path.GetDirectoryName(s.Target)!).Distinct(StringComparer.Ordinal)) FlushFolder(folder);
+                foreach (var folder in staged.Select(s => Path.GetDirectoryName(s.Target)!).Distinct(StringComparer.Ordinal)) LocalFileDurability.FlushFolder(folder);
             }
         }
         finally
         {
-            if (rootFd >= 0) Posix.Close(rootFd);
+            if (rootFd >= 0) LocalFileDurability.Posix.Close(rootFd);
         }
     }
 
@@ -118,126 +150,54 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
 
     private int OpenRoot()
     {
-        var fd = Posix.Open(_root, 0 /* O_RDONLY */);
+        var fd = LocalFileDurability.Posix.Open(_root, 0 /* O_RDONLY */);
         if (fd < 0) throw new IOException($"Could not open the lake folder {_root} to flush it (errno {Marshal.GetLastPInvokeError()}).");
         return fd;
     }
 
-    /// <summary>Flushes every file and folder of the file system that holds the lake (Linux <c>syncfs</c>).</summary>
-    private static void SyncFileSystem(int rootFd)
-    {
-        if (Posix.Syncfs(rootFd) != 0) throw new IOException($"Could not flush the lake's file system to disk (syncfs errno {Marshal.GetLastPInvokeError()}).");
-    }
-
-    private const int EINVAL = 22;
-    private const int EEXIST = 17;
-
-    /// <summary>
-    /// Create-only publish of the finished temp file. rename(2) replaces an existing target and .NET's
-    /// File.Move(overwrite: false) checks first and renames then (two writers can both win), so on Unix this
-    /// uses link(2), which fails with EEXIST atomically, and then drops the temp name.
-    /// </summary>
-    private static bool MoveIfAbsent(string temp, string target)
-    {
-        if (!OperatingSystem.IsWindows())
-        {
-            int result;
-            try
-            {
-                result = Posix.Link(temp, target);
-            }
-            catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
-            {
-                result = int.MinValue; // no POSIX libc: fall back to File.Move below
-            }
-            if (result == 0)
-            {
-                File.Delete(temp);
-                return true;
-            }
-            if (result != int.MinValue)
-            {
-                var errno = Marshal.GetLastPInvokeError();
-                if (errno == EEXIST) return false;
-                throw new IOException($"Could not publish {target} (link errno {errno}).");
-            }
-        }
-        // Windows: MoveFileEx without MOVEFILE_REPLACE_EXISTING fails atomically when the target exists.
-        try
-        {
-            File.Move(temp, target, overwrite: false);
-            return true;
-        }
-        catch (IOException) when (File.Exists(target))
-        {
-            return false;
-        }
-    }
-
-    private static void FlushFolder(string folder)
-    {
-        if (OperatingSystem.IsWindows()) return; // NTFS journals the rename itself
-        int fd;
-        try
-        {
-            fd = Posix.Open(folder, 0 /* O_RDONLY */);
-        }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return; // no POSIX libc to ask: the rename is as durable as the platform makes it
-        }
-        if (fd < 0) throw new IOException($"Could not open lake folder {folder} to flush it (errno {Marshal.GetLastPInvokeError()}).");
-        try
-        {
-            // EINVAL: the file system cannot sync folders (some FUSE mounts); nothing more can be done there.
-            if (Posix.Fsync(fd) != 0 && Marshal.GetLastPInvokeError() is var errno && errno != EINVAL)
-            {
-                throw new IOException($"Could not flush lake folder {folder} to disk (errno {errno}).");
-            }
-        }
-        finally
-        {
-            Posix.Close(fd);
-        }
-    }
-
-    private static class Posix
-    {
-        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-        public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-        [DllImport("libc", EntryPoint = "link", SetLastError = true)]
-        public static extern int Link([MarshalAs(UnmanagedType.LPUTF8Str)] string existing, [MarshalAs(UnmanagedType.LPUTF8Str)] string created);
-
-        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-        public static extern int Fsync(int fd);
-
-        [DllImport("libc", EntryPoint = "syncfs", SetLastError = true)]
-        public static extern int Syncfs(int fd);
-
-        [DllImport("libc", EntryPoint = "close")]
-        public static extern int Close(int fd);
-    }
 
     public async Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default)
     {
+        using var activity = LakeTelemetry.Start("read", Backend, key);
         var path = PathOf(key);
         try
         {
-            return await File.ReadAllBytesAsync(path, cancellationToken);
+            var content = await File.ReadAllBytesAsync(path, cancellationToken);
+            activity?.SetTag("lake.bytes", content.Length);
+            return content;
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {
+            activity?.SetTag("lake.found", false);
             return null;
+        }
+        catch (Exception ex) when (LakeTelemetry.Fail(activity, ex))
+        {
+            throw;
         }
     }
 
     public Task<IReadOnlyList<LakeObject>> ListAsync(string prefix, CancellationToken cancellationToken = default)
     {
+        using var activity = LakeTelemetry.Start("list", Backend, prefix);
+        try
+        {
+            var objects = List(prefix);
+            activity?.SetTag("lake.objects", objects.Count);
+            return Task.FromResult(objects);
+        }
+        catch (Exception ex) when (LakeTelemetry.Fail(activity, ex))
+        {
+            throw;
+        }
+    }
+
+    private IReadOnlyList<LakeObject> List(string prefix)
+    {
         // Start from the deepest folder the prefix names, then filter by the full prefix.
         var slash = prefix.LastIndexOf('/');
         var folder = slash < 0 ? _root : PathOf(prefix[..slash]);
-        if (!Directory.Exists(folder)) return Task.FromResult<IReadOnlyList<LakeObject>>([]);
+        if (!Directory.Exists(folder)) return [];
         var result = new List<LakeObject>();
         foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
         {
@@ -257,13 +217,21 @@ public sealed class LocalFolderLakeStorage : ILakeStorage
             }
         }
         result.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        return Task.FromResult<IReadOnlyList<LakeObject>>(result);
+        return result;
     }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
-        File.Delete(PathOf(key));
-        return Task.CompletedTask;
+        using var activity = LakeTelemetry.Start("delete", Backend, key);
+        try
+        {
+            File.Delete(PathOf(key));
+            return Task.CompletedTask;
+        }
+        catch (Exception ex) when (LakeTelemetry.Fail(activity, ex))
+        {
+            throw;
+        }
     }
 
     private string PathOf(string key)

@@ -74,10 +74,20 @@ public sealed class S3LakeStorage : ILakeStorage, IDisposable
             : new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey ?? ""), config);
     }
 
+    private const string Backend = "s3";
+
     public async Task PublishAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
     {
-        using var stream = ReadOnlyStream(content);
-        await _client.PutObjectAsync(PutRequest(key, stream), cancellationToken);
+        using var activity = LakeTelemetry.Start("publish", Backend, key, content.Length);
+        try
+        {
+            using var stream = ReadOnlyStream(content);
+            await _client.PutObjectAsync(PutRequest(key, stream), cancellationToken);
+        }
+        catch (Exception ex) when (LakeTelemetry.Fail(activity, ex))
+        {
+            throw;
+        }
     }
 
     /// <summary>The content as a stream over its own array when it has one (no copy of the object).</summary>
@@ -102,12 +112,31 @@ public sealed class S3LakeStorage : ILakeStorage, IDisposable
     public async Task PublishAllAsync(IReadOnlyList<LakeWrite> writes, CancellationToken cancellationToken = default)
     {
         LakeWrites.EnsureDistinctKeys(writes);
+        if (writes.Count == 0) return;
+        // The call's span holds one "lake publish" span per PUT.
+        using var activity = LakeTelemetry.Start("publish_all", Backend, writes[0].Key, writes.Sum(w => (long)w.Content.Length));
+        activity?.SetTag("lake.objects", writes.Count);
         // Each PUT is atomic and durable once acknowledged: the batch only needs them all acknowledged.
         await Parallel.ForEachAsync(writes, new ParallelOptions { MaxDegreeOfParallelism = PublishParallelism, CancellationToken = cancellationToken },
             async (write, ct) => await PublishAsync(write.Key, write.Content, ct));
     }
 
     public async Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default)
+    {
+        using var activity = LakeTelemetry.Start("create", Backend, key, content.Length);
+        try
+        {
+            var created = await CreateIfAbsentAsync(key, content, cancellationToken);
+            activity?.SetTag("lake.created", created);
+            return created;
+        }
+        catch (Exception ex) when (LakeTelemetry.Fail(activity, ex))
+        {
+            throw;
+        }
+    }
+
+    private async Task<bool> CreateIfAbsentAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         // Servers that ignore If-None-Match on PUT (s3rver) still refuse a key that already exists when
         // asked first; the conditional PUT is what makes it atomic on AWS S3 and MinIO.
@@ -136,20 +165,42 @@ public sealed class S3LakeStorage : ILakeStorage, IDisposable
 
     public async Task<byte[]?> ReadAsync(string key, CancellationToken cancellationToken = default)
     {
+        using var activity = LakeTelemetry.Start("read", Backend, key);
         try
         {
             using var response = await _client.GetObjectAsync(Bucket, FullKey(key), cancellationToken);
             using var buffer = new MemoryStream(response.ContentLength > 0 ? (int)response.ContentLength : 0);
             await response.ResponseStream.CopyToAsync(buffer, cancellationToken);
+            activity?.SetTag("lake.bytes", buffer.Length);
             return buffer.ToArray();
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {
+            activity?.SetTag("lake.found", false);
             return null;
+        }
+        catch (Exception ex) when (LakeTelemetry.Fail(activity, ex))
+        {
+            throw;
         }
     }
 
     public async Task<IReadOnlyList<LakeObject>> ListAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        using var activity = LakeTelemetry.Start("list", Backend, prefix);
+        try
+        {
+            var objects = await ListAllPagesAsync(prefix, cancellationToken);
+            activity?.SetTag("lake.objects", objects.Count);
+            return objects;
+        }
+        catch (Exception ex) when (LakeTelemetry.Fail(activity, ex))
+        {
+            throw;
+        }
+    }
+
+    private async Task<IReadOnlyList<LakeObject>> ListAllPagesAsync(string prefix, CancellationToken cancellationToken)
     {
         var result = new List<LakeObject>();
         var request = new ListObjectsV2Request { BucketName = Bucket, Prefix = FullKey(prefix) };
@@ -169,6 +220,7 @@ public sealed class S3LakeStorage : ILakeStorage, IDisposable
 
     public async Task DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
+        using var activity = LakeTelemetry.Start("delete", Backend, key);
         try
         {
             await _client.DeleteObjectAsync(Bucket, FullKey(key), cancellationToken);
@@ -176,6 +228,10 @@ public sealed class S3LakeStorage : ILakeStorage, IDisposable
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound)
         {
             // Already gone.
+        }
+        catch (Exception ex) when (LakeTelemetry.Fail(activity, ex))
+        {
+            throw;
         }
     }
 

@@ -14,13 +14,14 @@ public sealed class LiveProducerWorker(
     IConfiguration configuration,
     MySqlDataSource dataSource,
     IProducer<string, byte[]> producer,
+    LiveStreamSwitch streamSwitch,
     ILogger<LiveProducerWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var runner = new LiveRunner(options.Value,
             configuration.GetConnectionString(PlatformNames.Connections.MySql), dataSource,
-            producer, configuration.GetConnectionString(PlatformNames.Connections.Kafka), logger);
+            producer, configuration.GetConnectionString(PlatformNames.Connections.Kafka), logger, streamSwitch: streamSwitch);
         logger.LogInformation("Live producer starting: {TxnRate} transactions/s, {EventRate} events/s to {Topic}, malformed share {MalformedRate}",
             options.Value.TxnRate, options.Value.EventRate, options.Value.Topic, options.Value.MalformedRate);
         await runner.RunAsync(seedIfEmpty: options.Value.SeedOnStart, duration: null, stoppingToken);

@@ -21,7 +21,8 @@ public sealed class LiveRunner(
     IProducer<string, byte[]>? producer,
     string? kafkaBootstrapServers,
     ILogger logger,
-    TimeProvider? time = null)
+    TimeProvider? time = null,
+    LiveStreamSwitch? streamSwitch = null)
 {
     private static readonly TimeSpan s_tick = TimeSpan.FromMilliseconds(200);
     private readonly TimeProvider _time = time ?? TimeProvider.System;
@@ -109,17 +110,23 @@ public sealed class LiveRunner(
         if (options.TxnRate <= 0) return;
 
         var appender = new TransactionAppender(dataSource!, options.Seed, _time);
+        using var traceWindow = new LiveTraceWindow("live transactions", options.TraceWindow, _time);
         var rate = new RateBudget(options.TxnRate, _time);
         backoff.Reset();
         var wasDown = false;
         using var timer = new PeriodicTimer(s_tick, _time);
         while (await timer.WaitForNextTickAsync(token))
         {
+            if (streamSwitch?.IsPaused == true)
+            {
+                rate.Restart();
+                continue;
+            }
             var due = rate.Take();
             if (due == 0) continue;
             try
             {
-                TransactionsAppended += await appender.AppendAsync(due, token);
+                using (traceWindow.Enter()) TransactionsAppended += await appender.AppendAsync(due, token);
                 if (wasDown) logger.LogInformation("MySQL is back; appending transactions again");
                 wasDown = false;
                 backoff.Reset();
@@ -146,6 +153,7 @@ public sealed class LiveRunner(
         var maxInFlight = (long)Math.Max(1_000, options.EventRate * 10);
         var wasDown = false;
         var failedSeen = 0L;
+        using var traceWindow = new LiveTraceWindow("live events", options.TraceWindow, _time);
         using var timer = new PeriodicTimer(s_tick, _time);
         while (await timer.WaitForNextTickAsync(token))
         {
@@ -160,6 +168,11 @@ public sealed class LiveRunner(
                 rate.Restart();
                 continue;
             }
+            if (streamSwitch?.IsPaused == true)
+            {
+                rate.Restart();
+                continue;
+            }
             if (wasDown)
             {
                 logger.LogInformation("Kafka is acknowledging again; sending events");
@@ -167,7 +180,10 @@ public sealed class LiveRunner(
                 backoff.Reset();
             }
             var due = rate.Take();
-            if (due > 0) sender.SendBatch(generator, due, token);
+            if (due > 0)
+            {
+                using (traceWindow.Enter()) sender.SendBatch(generator, due, token);
+            }
         }
     }
 

@@ -310,47 +310,49 @@ public sealed class Seeder
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
                 var prefix = $"INSERT IGNORE INTO {table} ({string.Join(", ", Enumerable.Range(0, rows.FieldCount).Select(rows.GetName))}) VALUES ";
                 var sql = new StringBuilder(prefix);
+                var values = new List<MySqlParameter>(InsertRowsPerStatement * rows.FieldCount);
                 var inStatement = 0;
                 while (rows.Read())
                 {
                     if (inStatement > 0) sql.Append(',');
-                    AppendRow(sql, rows);
+                    AppendRow(sql, values, rows);
                     if (++inStatement == InsertRowsPerStatement)
                     {
-                        await ExecuteAsync(sql.ToString(), transaction, cancellationToken);
+                        await ExecuteAsync(sql.ToString(), values, transaction, cancellationToken);
                         rowsSent?.Invoke(rows.RowsRead);
                         sql.Clear().Append(prefix);
+                        values.Clear();
                         inStatement = 0;
                     }
                 }
-                if (inStatement > 0) await ExecuteAsync(sql.ToString(), transaction, cancellationToken);
+                if (inStatement > 0) await ExecuteAsync(sql.ToString(), values, transaction, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
             activity?.SetTag("db.rows", rows.RowsRead);
             rows.Close();
         }
 
-        private async Task ExecuteAsync(string sql, MySqlTransaction transaction, CancellationToken cancellationToken)
+        private async Task ExecuteAsync(string sql, List<MySqlParameter> values, MySqlTransaction transaction, CancellationToken cancellationToken)
         {
             await using var command = new MySqlCommand(sql, connection, transaction);
+            command.Parameters.AddRange(values.ToArray());
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        private static void AppendRow<T>(StringBuilder sql, RowReader<T> rows)
+        /// <summary>
+        /// One row of positional parameters: the statement's text (which MySqlConnector's spans carry) then holds
+        /// placeholders, never a customer's name or email.
+        /// </summary>
+        private static void AppendRow<T>(StringBuilder sql, List<MySqlParameter> values, RowReader<T> rows)
         {
             sql.Append('(');
             for (var i = 0; i < rows.FieldCount; i++)
             {
                 if (i > 0) sql.Append(',');
+                sql.Append('?');
+                // Whole seconds: a TIMESTAMP column would round a fraction.
                 var value = rows.GetValue(i);
-                switch (value)
-                {
-                    case DBNull: sql.Append("NULL"); break;
-                    case string s: sql.Append('\'').Append(MySqlHelper.EscapeString(s)).Append('\''); break;
-                    case DateTime d: sql.Append('\'').Append(d.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)).Append('\''); break;
-                    case IFormattable f: sql.Append(f.ToString(null, CultureInfo.InvariantCulture)); break;
-                    default: throw new InvalidOperationException($"Unexpected seed value type {value.GetType()}.");
-                }
+                values.Add(new MySqlParameter { Value = value is DateTime d ? d.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) : value });
             }
             sql.Append(')');
         }

@@ -48,7 +48,8 @@ public sealed class ApiHost : IAsyncDisposable
         IReadOnlyDictionary<string, string?>? settings = null,
         string? cassandraConnectionString = null,
         (TestLake Lake, IReadOnlyDictionary<string, string?> Settings)? lake = null,
-        bool kestrel = false)
+        bool kestrel = false,
+        Action<IServiceCollection>? services = null)
     {
         CqlDevServer? cassandra = null;
         if (cassandraConnectionString is null)
@@ -79,6 +80,7 @@ public sealed class ApiHost : IAsyncDisposable
             foreach (var (key, value) in lakeSettings) web.UseSetting(key, value);
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) web.UseSetting(key, value);
             web.ConfigureLogging(logging => logging.AddProvider(logs));
+            if (services is not null) web.ConfigureServices(services); // e.g. an in-memory trace exporter
             // A port of its own (Kestrel's default 5000 would collide with anything else running here).
             if (kestrel) web.UseUrls($"http://127.0.0.1:{port}");
         });

@@ -73,7 +73,7 @@ public sealed class DeployTests
         {
             var container = workloads[name].Containers.Single();
             var sources = rendered.KeySources(container);
-            foreach (var key in appHostEnv.Keys.Where(k => !sources.ContainsKey(k)))
+            foreach (var key in appHostEnv.Keys.Where(k => !sources.ContainsKey(k) && !IsPolyglotEndpointVariable(k, appHostEnv[k])))
             {
                 problems.Add($"{name} lacks {key} (the AppHost gives it {appHostEnv[key]})");
             }
@@ -214,6 +214,17 @@ public sealed class DeployTests
         var service = rendered.Single<V1Service>("api");
         Assert.All(service.Spec.Selector, l => Assert.Equal(l.Value, podLabels[l.Key]));
         Assert.Equal(api.Spec.Template.Spec.Containers.Single().Ports.Single().Name, service.Spec.Ports.Single().TargetPort.Value);
+    }
+
+    /// <summary>
+    /// Aspire's <c>PIPELINES_PROFILE_HTTP={pipelines-profile.bindings.http.url}</c> beside <c>services__…</c>: for
+    /// services in other languages; .NET's service discovery reads <c>services__…</c>, so a deployment need not give it.
+    /// </summary>
+    private static bool IsPolyglotEndpointVariable(string key, string value)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(value, @"^\{(?<resource>[a-z0-9-]+)\.bindings\.(?<endpoint>[a-z0-9-]+)\.url\}$");
+        return match.Success
+            && key == (match.Groups["resource"].Value + "_" + match.Groups["endpoint"].Value).Replace('-', '_').ToUpperInvariant();
     }
 
     /// <summary>The configuration section of an environment key; a connection string is a section of its own.</summary>

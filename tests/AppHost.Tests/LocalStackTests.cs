@@ -175,7 +175,7 @@ public sealed class LocalStackTests
         throw new TimeoutException($"The events lake held {seen} events after {bound.TotalSeconds} s, fewer than {atLeast}.");
     }
 
-    private static async Task<DistributedApplication> StartLocalStackAsync(string dataFolder, CancellationToken cancellationToken)
+    internal static async Task<DistributedApplication> StartLocalStackAsync(string dataFolder, CancellationToken cancellationToken)
     {
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["Stack:Mode=local", $"Stack:DataPath={dataFolder}"], cancellationToken);
@@ -186,7 +186,7 @@ public sealed class LocalStackTests
         return app;
     }
 
-    private static async Task WaitUntilHealthyAsync(DistributedApplication app, IReadOnlyList<IResource> resources, CancellationToken cancellationToken)
+    internal static async Task WaitUntilHealthyAsync(DistributedApplication app, IReadOnlyList<IResource> resources, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(s_healthyBound);

@@ -19,7 +19,7 @@ public sealed class PipelineHost : IAsyncDisposable
     public IngestionState State => _host.Services.GetRequiredService<IngestionState>();
 
     public static async Task<PipelineHost> StartAsync(string bootstrap, string lakeRoot, string topic, string groupId,
-        IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+        IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, Action<IHostApplicationBuilder>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -39,6 +39,7 @@ public sealed class PipelineHost : IAsyncDisposable
         if (settings is not null) builder.Configuration.AddInMemoryCollection(settings);
         builder.AddEventsPipeline();
         services?.Invoke(builder.Services); // e.g. a test decorator around the real lake storage
+        configure?.Invoke(builder); // e.g. ServiceDefaults' tracing with an in-memory exporter
         var host = builder.Build();
         await host.StartAsync();
         return new PipelineHost(host);

@@ -224,7 +224,7 @@ public sealed class SummaryModesTests(MariaDbFixture mariaDb, S3rverFixture s3)
         }
     }
 
-    private static ProcessStartInfo Executable(string[] args, string connectionString, string lakeRoot)
+    internal static ProcessStartInfo Executable(string[] args, string connectionString, string lakeRoot)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Pipelines.Summary.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = AppContext.BaseDirectory };
