@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace CustomerData.Contracts;
 
@@ -7,7 +8,7 @@ namespace CustomerData.Contracts;
 /// The Cassandra side of the platform's schema (SPEC section 4): the keyspace, <c>customer_profile</c> and Pipeline A's
 /// reconcile state beside it. Applied once by the Migrations project; Pipeline A and the Api only check it is there.
 /// </summary>
-public static class ProfileStoreSchema
+public static partial class ProfileStoreSchema
 {
     public const string DefaultTable = "customer_profile";
 
@@ -17,6 +18,12 @@ public static class ProfileStoreSchema
 
     /// <summary>Pipeline A's per-bucket fingerprints, named after the profile table.</summary>
     public static string ReconcileTable(string table) => table + "_reconcile";
+
+    /// <summary>A name the keyspace and table options accept: a plain CQL identifier of at most 48 characters.</summary>
+    public static bool IsIdentifier(string name) => Identifier().IsMatch(name);
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,47}$")]
+    private static partial Regex Identifier();
 
     /// <summary>A CQL identifier in double quotes.</summary>
     public static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";

@@ -32,16 +32,14 @@ public sealed partial class MigrationsOptions : IValidatableObject
     /// <summary>First delay between attempts; it doubles up to 10 s.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,47}$")]
-    private static partial Regex CqlIdentifier();
 
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
     private static partial Regex DataCenterName();
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!CqlIdentifier().IsMatch(Keyspace)) yield return new ValidationResult($"Migrations:Keyspace '{Keyspace}' is not a CQL identifier.", [nameof(Keyspace)]);
-        if (!CqlIdentifier().IsMatch(ProfileTable)) yield return new ValidationResult($"Migrations:ProfileTable '{ProfileTable}' is not a CQL identifier.", [nameof(ProfileTable)]);
+        if (!ProfileStoreSchema.IsIdentifier(Keyspace)) yield return new ValidationResult($"Migrations:Keyspace '{Keyspace}' is not a CQL identifier.", [nameof(Keyspace)]);
+        if (!ProfileStoreSchema.IsIdentifier(ProfileTable)) yield return new ValidationResult($"Migrations:ProfileTable '{ProfileTable}' is not a CQL identifier.", [nameof(ProfileTable)]);
         if (ReplicationStrategy is not ("SimpleStrategy" or "NetworkTopologyStrategy"))
         {
             yield return new ValidationResult("Migrations:ReplicationStrategy must be SimpleStrategy or NetworkTopologyStrategy.", [nameof(ReplicationStrategy)]);

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using System.Text.RegularExpressions;
 using CustomerData.Contracts;
 using CustomerData.Cql;
 
@@ -88,13 +87,11 @@ public sealed partial class ProfileOptions : IValidatableObject
             ? level
             : throw new ArgumentException($"'{name}' is not a CQL consistency level (for example LOCAL_QUORUM, QUORUM, ONE, ALL).");
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_]{0,47}$")]
-    private static partial Regex CqlIdentifier();
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (!CqlIdentifier().IsMatch(Keyspace)) yield return new ValidationResult($"Profile:Keyspace '{Keyspace}' is not a CQL identifier.", [nameof(Keyspace)]);
-        if (!CqlIdentifier().IsMatch(Table)) yield return new ValidationResult($"Profile:Table '{Table}' is not a CQL identifier.", [nameof(Table)]);
+        if (!ProfileStoreSchema.IsIdentifier(Keyspace)) yield return new ValidationResult($"Profile:Keyspace '{Keyspace}' is not a CQL identifier.", [nameof(Keyspace)]);
+        if (!ProfileStoreSchema.IsIdentifier(Table)) yield return new ValidationResult($"Profile:Table '{Table}' is not a CQL identifier.", [nameof(Table)]);
         string? consistencyError = null;
         try { ParseConsistency(Consistency); } catch (ArgumentException ex) { consistencyError = ex.Message; }
         if (consistencyError is not null) yield return new ValidationResult(consistencyError, [nameof(Consistency)]);
